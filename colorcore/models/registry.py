@@ -1,0 +1,59 @@
+"""A registry of named models (after timm): each entry says how to build the net,
+at what resolution it runs, what it outputs, and where its weights live."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from torch import nn
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str
+    factory: Callable[..., nn.Module]
+    net_size: int  # the square side the net sees at inference
+    kind: str  # "ab", "bins" or "bins10" (see base.ColorNet)
+    summary: str
+    hub_repo: str | None = None  # Hugging Face repo id holding weights/<name>/
+    hub_revision: str | None = None  # pinned commit on the Hub
+    aliases: tuple[str, ...] = ()
+    options: dict = field(default_factory=dict)  # factory defaults; configs may override
+
+    def build(self, **overrides) -> nn.Module:
+        return self.factory(**{**self.options, **overrides})
+
+
+_REGISTRY: dict[str, ModelSpec] = {}
+_ALIASES: dict[str, str] = {}
+
+
+def register(name: str, *, net_size: int, kind: str, summary: str, aliases: tuple[str, ...] = (),
+             hub_repo: str | None = None, hub_revision: str | None = None, **options):
+    """Decorator for a factory function: `@register("eccv16", net_size=224, kind="bins", ...)`."""
+
+    def wrap(factory):
+        if name in _REGISTRY:
+            raise ValueError(f"model {name!r} is registered twice")
+        _REGISTRY[name] = ModelSpec(name, factory, net_size, kind, summary, hub_repo, hub_revision,
+                                    tuple(aliases), dict(options))
+        for alias in aliases:
+            _ALIASES[alias] = name
+        return factory
+
+    return wrap
+
+
+def resolve(name: str) -> str:
+    return _ALIASES.get(name, name)
+
+
+def get_spec(name: str) -> ModelSpec:
+    key = resolve(name)
+    if key not in _REGISTRY:
+        raise KeyError(f"unknown model {name!r}; known: {', '.join(sorted(_REGISTRY))}")
+    return _REGISTRY[key]
+
+
+def all_specs() -> list[ModelSpec]:
+    return [_REGISTRY[k] for k in sorted(_REGISTRY)]

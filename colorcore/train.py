@@ -1,0 +1,268 @@
+"""One training loop for every model in the zoo, chosen by a TOML config.
+
+    python -m colorcore train --config configs/lite0-unet.toml [--resume] [--steps N]
+    torchrun --nproc_per_node 2 -m colorcore train --config ...   (DistributedDataParallel)
+
+The same command runs on CPU and CUDA (bf16 autocast there). It checkpoints to
+<out>/last.pt every `ckpt_every` steps (tensors and numbers only, read back with
+weights_only=True) and appends to <out>/train_log.csv.
+"""
+from __future__ import annotations
+
+import csv
+import math
+import os
+import random
+import time
+import tomllib
+from contextlib import nullcontext
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from tqdm import tqdm
+
+from .color import compose
+from .data import EvalImages, TrainImages, lab_batch
+from .losses import build_objective
+from .metrics import ab_accuracy_curve, auc, colorfulness, psnr
+from .models import get_spec
+
+LOG_FIELDS = ["step", "epoch", "lr", "images_per_s", "wall_s"]
+VAL_FIELDS = ["val_psnr", "val_colorfulness", "val_auc"]
+
+
+def load_config(path: str | Path) -> dict:
+    with open(path, "rb") as f:
+        cfg = tomllib.load(f)
+    cfg.setdefault("model_options", {})
+    cfg.setdefault("loss", {"name": "ab_l2"})
+    for key in ("data", "optim", "train"):
+        cfg.setdefault(key, {})
+    return cfg
+
+
+class EpochSampler(torch.utils.data.Sampler):
+    """A seeded permutation per epoch, split across ranks, that can start mid-epoch
+    (for --resume) without reading the images it skips."""
+
+    def __init__(self, n: int, seed: int, rank: int = 0, world: int = 1):
+        self.n, self.seed, self.rank, self.world = n, seed, rank, world
+        self.epoch, self.start = 0, 0
+
+    def __iter__(self):
+        g = torch.Generator().manual_seed(self.seed * 100003 + self.epoch)
+        order = torch.randperm(self.n, generator=g)[self.rank::self.world].tolist()
+        return iter(order[self.start:])
+
+    def __len__(self) -> int:
+        return len(range(self.rank, self.n, self.world)) - self.start
+
+
+class Trainer:
+    def __init__(self, cfg: dict, out: Path, device: torch.device, rank: int = 0, world: int = 1):
+        self.cfg, self.out, self.device, self.rank, self.world = cfg, out, device, rank, world
+        t = cfg["train"]
+        self.seed = int(t.get("seed", 0))
+        torch.manual_seed(self.seed)
+        random.seed(self.seed)
+        np.random.seed(self.seed)
+        self.spec = get_spec(cfg["model"])
+        self.model = self.spec.build(**cfg["model_options"]).to(device)
+        self.objective = build_objective(cfg["loss"]["name"], self.model,
+                                         **{k: v for k, v in cfg["loss"].items() if k != "name"})
+        o = cfg["optim"]
+        self.lr = float(o.get("lr", 2e-4))
+        betas = tuple(o.get("betas", (0.9, 0.999)))
+        groups = (self.model.param_groups(self.lr, float(o.get("encoder_lr_scale", 0.1)))
+                  if hasattr(self.model, "param_groups") else [{"params": self.model.parameters(), "lr": self.lr}])
+        for g in groups:
+            g["base_lr"] = g["lr"]
+        self.opt = torch.optim.AdamW(groups, betas=betas, weight_decay=float(o.get("weight_decay", 1e-4)))
+        self.disc = self.objective.discriminator
+        if self.disc is not None:
+            self.disc.to(device)
+            if world > 1:
+                self.objective.discriminator = torch.nn.parallel.DistributedDataParallel(self.disc)
+            self.d_opt = torch.optim.Adam(self.disc.parameters(), lr=self.lr, betas=betas)
+        self.steps = int(t.get("steps", 1000))
+        self.warmup = int(o.get("warmup", 200))
+        self.step = 0
+        d = cfg["data"]
+        self.data = TrainImages(d.get("train", "../shared/data/train-*.tar"), int(d.get("crop", 128)), self.seed,
+                                tuple(d.get("scale", (0.35, 1.0))))
+        self.batch = int(d.get("batch", 32))
+        self.sampler = EpochSampler(len(self.data), self.seed, rank, world)
+        self.workers = int(d.get("workers", 1))
+        self.val_every = int(t.get("val_every", 500))
+        self.val = None
+        if self.val_every and rank == 0:
+            self.val = EvalImages(d.get("val", "../shared/data/val.tar"), 256, int(t.get("val_images", 64)))
+        self.net = self.model
+        if world > 1:
+            self.net = torch.nn.parallel.DistributedDataParallel(self.model)
+        self.autocast = (torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else nullcontext())
+
+    # ---- learning rate: linear warm-up, then cosine to 5% of the base rate
+    def lr_factor(self) -> float:
+        if self.step < self.warmup:
+            return (self.step + 1) / self.warmup
+        p = min(1.0, (self.step - self.warmup) / max(1, self.steps - self.warmup))
+        return 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * p))
+
+    # ---- checkpoints: plain tensors and numbers, loadable with weights_only=True
+    def save(self) -> None:
+        state = {"model": self.model.state_dict(), "opt": self.opt.state_dict(), "step": self.step,
+                 "epoch": self.sampler.epoch, "torch_rng": torch.get_rng_state()}
+        if self.disc is not None:
+            state["disc"] = self.disc.state_dict()
+            state["d_opt"] = self.d_opt.state_dict()
+        tmp = self.out / "last.pt.tmp"
+        torch.save(state, tmp)
+        os.replace(tmp, self.out / "last.pt")
+
+    def resume(self) -> bool:
+        path = self.out / "last.pt"
+        if not path.exists():
+            return False
+        state = torch.load(path, map_location=self.device, weights_only=True)
+        self.model.load_state_dict(state["model"])
+        self.opt.load_state_dict(state["opt"])
+        if self.disc is not None:
+            self.disc.load_state_dict(state["disc"])
+            self.d_opt.load_state_dict(state["d_opt"])
+        self.step = int(state["step"])
+        torch.set_rng_state(state["torch_rng"])
+        return True
+
+    def batches(self):
+        """Endless batches; the position in the epoch follows from the step."""
+        per_epoch = len(range(self.rank, len(self.data), self.world)) // self.batch
+        while True:
+            epoch, within = divmod(self.step, per_epoch)
+            self.sampler.epoch = self.data.epoch = epoch
+            self.sampler.start = within * self.batch
+            loader = torch.utils.data.DataLoader(self.data, self.batch, sampler=self.sampler, drop_last=True,
+                                                 num_workers=self.workers, persistent_workers=False,
+                                                 pin_memory=self.device.type == "cuda")
+            for rgb in loader:
+                yield epoch, rgb
+
+    @torch.no_grad()
+    def validate(self) -> dict[str, float]:
+        """PSNR, colourfulness and AuC on a fixed slice of the validation set."""
+        self.model.eval()
+        scores = {k: [] for k in VAL_FIELDS}
+        loader = torch.utils.data.DataLoader(self.val, batch_size=16)
+        for _, rgb in loader:
+            rgb = rgb.to(self.device)
+            L, ab = lab_batch(rgb)
+            pred_ab = self.model.predict(L)["ab"].float()
+            out = compose(L, pred_ab)
+            full_ab = lab_batch(out)[1]
+            scores["val_psnr"] += psnr(out, rgb).tolist()
+            scores["val_colorfulness"] += colorfulness(out).tolist()
+            scores["val_auc"] += auc(ab_accuracy_curve(full_ab, ab)).tolist()
+        self.model.train()
+        return {k: float(np.mean(v)) for k, v in scores.items()}
+
+    def run(self, resume: bool = False) -> None:
+        self.out.mkdir(parents=True, exist_ok=True)
+        if resume and self.resume() and self.rank == 0:
+            print(f"resumed {self.out / 'last.pt'} at step {self.step}")
+        log_path = self.out / "train_log.csv"
+        writer, log_file, fields = None, None, None
+        wall0 = time.time()
+        prev_wall = 0.0
+        if self.rank == 0 and log_path.exists() and resume:
+            with open(log_path) as f:
+                reader = csv.DictReader(f)
+                rows = [r for r in reader if int(r["step"]) <= self.step]
+                fields = reader.fieldnames
+            prev_wall = float(rows[-1]["wall_s"]) if rows else 0.0
+            with open(log_path, "w", newline="") as f:  # drop rows past the checkpoint
+                w = csv.DictWriter(f, fields)
+                w.writeheader()
+                w.writerows(rows)
+        t = self.cfg["train"]
+        log_every, ckpt_every = int(t.get("log_every", 25)), int(t.get("ckpt_every", 250))
+        self.model.train()
+        bar = tqdm(total=self.steps, initial=self.step, disable=self.rank != 0, desc=self.spec.name, unit="step")
+        seen, tick = 0, time.time()
+        running: dict[str, float] = {}
+        running_n = 0
+        for epoch, rgb in self.batches():
+            if self.step >= self.steps:
+                break
+            for g in self.opt.param_groups:
+                g["lr"] = g["base_lr"] * self.lr_factor()
+            rgb = rgb.to(self.device, non_blocking=True)
+            L, ab = lab_batch(rgb)
+            with self.autocast:
+                terms = self.objective(self.net, L, ab)
+            self.opt.zero_grad(set_to_none=True)
+            terms["total"].backward()
+            self.opt.step()
+            if self.disc is not None:
+                for g in self.d_opt.param_groups:
+                    g["lr"] = self.lr * self.lr_factor()
+                with self.autocast:
+                    d_terms = self.objective.discriminator_loss(self.model, L, ab)
+                self.d_opt.zero_grad(set_to_none=True)
+                d_terms["total"].backward()
+                self.d_opt.step()
+                terms["d_loss"] = d_terms["d_loss"]
+            self.step += 1
+            seen += rgb.shape[0] * self.world
+            for k, v in terms.items():
+                running[k] = running.get(k, 0.0) + float(v.detach())
+            running_n += 1
+            bar.update(1)
+            if self.rank != 0:
+                continue
+            if self.step % log_every == 0 or self.step == self.steps:
+                n = running_n
+                row = {"step": self.step, "epoch": epoch, "lr": self.opt.param_groups[0]["lr"],
+                       "images_per_s": seen / (time.time() - tick), "wall_s": prev_wall + time.time() - wall0}
+                row.update({k if k != "total" else "loss": v / n for k, v in running.items()})
+                if self.val is not None and (self.step % self.val_every == 0 or self.step == self.steps):
+                    row.update(self.validate())
+                if writer is None:
+                    new = fields is None
+                    fields = fields or list(row) + [f for f in VAL_FIELDS if f not in row]
+                    log_file = open(log_path, "w" if new else "a", newline="")
+                    writer = csv.DictWriter(log_file, fields, extrasaction="ignore")
+                    if new:
+                        writer.writeheader()
+                writer.writerow(row)
+                log_file.flush()
+                bar.set_postfix(loss=f"{row['loss']:.4f}")
+                running, running_n, seen, tick = {}, 0, 0, time.time()
+            if self.step % ckpt_every == 0 or self.step == self.steps:
+                self.save()
+        bar.close()
+        if log_file:
+            log_file.close()
+
+
+def main(config: str, resume: bool = False, steps: int | None = None, out: str | None = None,
+         device: str | None = None) -> Path:
+    cfg = load_config(config)
+    if steps is not None:
+        cfg["train"]["steps"] = steps
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
+    dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    if world > 1:
+        dist.init_process_group("nccl" if dev.type == "cuda" else "gloo")
+        if dev.type == "cuda":
+            dev = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+            torch.cuda.set_device(dev)
+    out_dir = Path(out or cfg["train"].get("out", f"runs/{cfg['model']}"))
+    try:
+        Trainer(cfg, out_dir, dev, rank, world).run(resume=resume)
+    finally:
+        if world > 1:
+            dist.destroy_process_group()
+    return out_dir
