@@ -15,9 +15,52 @@ def _gamut(a):
     main(a.data, a.out, a.stride)
 
 
+def _colorize(a):
+    from .colorize_cli import run
+    return run(a.inputs, a.model, a.out, a.temperature, a.seed, a.device)
+
+
+def _models(a):
+    from .pipeline import list_models
+    rows = list_models()
+    cols = ["name", "aliases", "params", "net_size", "kind", "weights", "source"]
+    table = [[f"{r['params'] / 1e6:.2f}M" if c == "params" else str(r[c]) for c in cols] for r in rows]
+    widths = [max(len(c), *(len(t[i]) for t in table)) for i, c in enumerate(cols)]
+    print("  ".join(c.ljust(w) for c, w in zip(cols, widths)))
+    for t in table:
+        print("  ".join(v.ljust(w) for v, w in zip(t, widths)))
+
+
+def _export(a):
+    from .export import main
+    main(a.config, a.out, a.temperature, a.run, a.hardware)
+
+
+def _evaluate(a):
+    from .evaluate import main
+    return main(a.data, a.models, a.out, a.limit, a.batch_size, a.device, a.threads, a.random_init)
+
+
+def _bench(a):
+    from .bench import main
+    return main(a.models, a.out, a.sizes, a.repeats, a.repeats_large, a.warmup, a.batch, a.threads, a.devices)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m colorcore", description="Automatic photo colorization workbench")
     sub = p.add_subparsers(dest="command", required=True)
+
+    c = sub.add_parser("colorize", help="colorize image files or folders into DIR/<stem>.png")
+    c.add_argument("inputs", nargs="+", metavar="INPUT")
+    c.add_argument("--model", default="default")
+    c.add_argument("--out", required=True, metavar="DIR")
+    c.add_argument("--temperature", type=float, help="annealed-mean temperature for bin models")
+    c.add_argument("--seed", type=int, help="sample seed for the VAE")
+    c.add_argument("--device", help="cpu or cuda (default: cuda when present)")
+    c.set_defaults(func=_colorize)
+
+    m = sub.add_parser("models", help="list every registered model")
+    m.set_defaults(func=_models)
 
     t = sub.add_parser("train", help="train a model from a TOML config")
     t.add_argument("--config", required=True)
@@ -26,6 +69,37 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--out", help="override the config's run folder")
     t.add_argument("--device", help="cpu or cuda (default: cuda when present)")
     t.set_defaults(func=_train)
+
+    e = sub.add_parser("export", help="write weights/<name>/ from a run's last checkpoint")
+    e.add_argument("--config", required=True)
+    e.add_argument("--run", help="run folder (default: the config's out)")
+    e.add_argument("--out", help="weights folder (default: weights/<name>)")
+    e.add_argument("--temperature", type=float, help="default annealed-mean temperature to ship")
+    e.add_argument("--hardware", help="what it was trained on, for the card")
+    e.set_defaults(func=_export)
+
+    v = sub.add_parser("evaluate", help="score models on a folder or tar shard of photos (the evaluation protocol)")
+    v.add_argument("--data", required=True, help="folder of images or tar shard, e.g. ../shared/data/val.tar")
+    v.add_argument("--models", default="all", help="comma-separated model names, or all (default)")
+    v.add_argument("--out", required=True, metavar="DIR")
+    v.add_argument("--limit", type=int, help="score only the first N images (sorted by name)")
+    v.add_argument("--batch-size", type=int, default=16)
+    v.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
+    v.add_argument("--device", help="cpu or cuda (default: cuda when present)")
+    v.add_argument("--random-init", action="store_true", help="score random weights even where trained ones exist")
+    v.set_defaults(func=_evaluate)
+
+    b = sub.add_parser("bench", help="colorize latency, throughput and peak memory per model, against full-width eccv16")
+    b.add_argument("--models", default="all", help="comma-separated model names, or all (default)")
+    b.add_argument("--out", required=True, metavar="FILE.csv")
+    b.add_argument("--sizes", default="256,512,1024,4000x3000", help="N (NxN), WxH or 12mp, comma-separated")
+    b.add_argument("--repeats", type=int, default=10, help="timed runs per size up to 2 MP")
+    b.add_argument("--repeats-large", type=int, default=3, help="timed runs per size above 2 MP")
+    b.add_argument("--warmup", type=int, default=2, help="untimed runs first (1 above 2 MP)")
+    b.add_argument("--batch", type=int, default=8, help="batch for throughput at net resolution (0: skip)")
+    b.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
+    b.add_argument("--devices", help="comma-separated, e.g. cpu or cpu,cuda (default: cpu, and cuda when present)")
+    b.set_defaults(func=_bench)
 
     g = sub.add_parser("gamut", help="rebuild the ab gamut bins and prior from training photos")
     g.add_argument("--data", default="../shared/data/train-*.tar")

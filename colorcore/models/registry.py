@@ -2,6 +2,7 @@
 at what resolution it runs, what it outputs, and where its weights live."""
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -22,6 +23,13 @@ class ModelSpec:
 
     def build(self, **overrides) -> nn.Module:
         return self.factory(**{**self.options, **overrides})
+
+    def build_for_weights(self, **overrides) -> nn.Module:
+        """Build a model that weights are about to be loaded into: any pretrained
+        parts are left uninitialised, since the weights hold them already."""
+        if "pretrained" in inspect.signature(self.factory).parameters:
+            overrides.setdefault("pretrained", False)
+        return self.build(**overrides)
 
 
 _REGISTRY: dict[str, ModelSpec] = {}

@@ -1,0 +1,60 @@
+"""Turn a training run into shipped weights:
+
+    python -m colorcore export --config configs/NAME.toml [--temperature T]
+
+writes weights/<name>/model.safetensors (fp16), config.json (architecture,
+options, sha256, data, steps, hardware, wall time) and train_log.csv, from the
+run folder's last.pt checkpoint.
+"""
+from __future__ import annotations
+
+import csv
+import platform
+import shutil
+from pathlib import Path
+
+import torch
+
+from .hub import REPO_WEIGHTS, apply_state, export_weights
+from .models import get_spec
+from .train import load_config
+
+
+def last_log_row(log: Path) -> dict:
+    with open(log) as f:
+        rows = list(csv.DictReader(f))
+    return rows[-1] if rows else {}
+
+
+def main(config: str, out: str | None = None, temperature: float | None = None, run: str | None = None,
+         hardware: str | None = None) -> Path:
+    cfg = load_config(config)
+    spec = get_spec(cfg["model"])
+    run_dir = Path(run or cfg["train"].get("out", f"runs/{spec.name}"))
+    state = torch.load(run_dir / "last.pt", map_location="cpu", weights_only=True)  # our own checkpoint
+    model = spec.build_for_weights(**cfg["model_options"])
+    apply_state(model, state["model"], str(run_dir / "last.pt"))
+    folder = Path(out) if out else REPO_WEIGHTS / spec.name
+    last = last_log_row(run_dir / "train_log.csv")
+    meta = {
+        "name": spec.name,
+        "architecture": cfg["model"],
+        "model_options": cfg["model_options"],
+        "net_size": spec.net_size,
+        "kind": spec.kind,
+        "loss": cfg["loss"],
+        "data": cfg["data"].get("train", ""),
+        "crop": cfg["data"].get("crop"),
+        "batch": cfg["data"].get("batch"),
+        "steps": int(state["step"]),
+        "wall_s": round(float(last.get("wall_s", 0.0)), 1),
+        "hardware": hardware or f"{platform.machine()} CPU x{torch.get_num_threads()} threads",
+        "torch": torch.__version__,
+        "params": sum(p.numel() for p in model.parameters()),
+    }
+    if temperature is not None:
+        meta["temperature"] = temperature
+    written = export_weights(model, folder, meta)
+    shutil.copyfile(run_dir / "train_log.csv", folder / "train_log.csv")
+    print(f"wrote {folder} ({written['bytes'] / 1e6:.1f} MB, step {meta['steps']}, sha256 {written['sha256'][:12]})")
+    return folder

@@ -1,0 +1,133 @@
+"""Where weights come from, and how they are checked.
+
+A model's weights are a folder holding `model.safetensors` and `config.json`
+(with the file's sha256). Looked for, in order: an explicit path; `<dir>/<name>/`
+for each folder in COLORCORE_WEIGHTS (os.pathsep-separated) and then the
+repository's `weights/`; the Hugging Face Hub (the repo id and revision in the
+model registry), which honours HF_HUB_OFFLINE and its own cache.
+Only safetensors are read; nothing is unpickled.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from .models import get_spec
+
+REPO_WEIGHTS = Path(__file__).resolve().parent.parent / "weights"
+WEIGHTS_FILE, CONFIG_FILE = "model.safetensors", "config.json"
+
+
+class WeightsNotFound(FileNotFoundError):
+    """No weights for a model in any of the places looked at (listed in the message)."""
+
+
+class WeightsCorrupt(ValueError):
+    """A weight file that fails its checksum, does not parse, or does not fit the model."""
+
+
+def weight_dirs() -> list[Path]:
+    extra = [Path(p) for p in os.environ.get("COLORCORE_WEIGHTS", "").split(os.pathsep) if p]
+    return extra + [REPO_WEIGHTS]
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _complete(folder: Path) -> bool:
+    return (folder / WEIGHTS_FILE).is_file() and (folder / CONFIG_FILE).is_file()
+
+
+def _from_hub(name: str, network: bool) -> Path:
+    from huggingface_hub import hf_hub_download
+
+    spec = get_spec(name)
+    revision = spec.hub_revision or "main"
+    paths = [hf_hub_download(spec.hub_repo, f, revision=revision, local_files_only=not network)
+             for f in (CONFIG_FILE, WEIGHTS_FILE)]
+    return Path(paths[1]).parent
+
+
+def find_weights(name: str, path: str | os.PathLike | None = None, network: bool = True) -> Path:
+    """The folder with `name`'s weights; WeightsNotFound says where it looked.
+    network=False looks in the Hub's local cache only."""
+    if path is not None:
+        folder = Path(path)
+        folder = folder.parent if folder.name == WEIGHTS_FILE else folder
+        if _complete(folder):
+            return folder
+        raise WeightsNotFound(f"{folder}: expected {WEIGHTS_FILE} and {CONFIG_FILE} there")
+    spec = get_spec(name)
+    looked = []
+    for d in weight_dirs():
+        folder = d / spec.name
+        if _complete(folder):
+            return folder
+        looked.append(str(folder))
+    if spec.hub_repo:
+        try:
+            return _from_hub(spec.name, network)
+        except Exception as e:  # offline without a cache, no such repo, network down...
+            looked.append(f"Hugging Face Hub {spec.hub_repo}@{spec.hub_revision or 'main'} ({type(e).__name__})")
+    raise WeightsNotFound(f"no weights for model {spec.name!r}; looked in: " + "; ".join(looked))
+
+
+def read_config(folder: Path) -> dict:
+    try:
+        return json.loads((folder / CONFIG_FILE).read_text())
+    except (OSError, json.JSONDecodeError) as e:
+        raise WeightsCorrupt(f"{folder / CONFIG_FILE}: unreadable config ({e})") from None
+
+
+def load_state(folder: Path) -> tuple[dict[str, torch.Tensor], dict]:
+    """The checked state dict and config of a weights folder."""
+    config = read_config(folder)
+    file = folder / WEIGHTS_FILE
+    expected = config.get("sha256")
+    if not expected:
+        raise WeightsCorrupt(f"{folder / CONFIG_FILE}: no sha256 recorded, refusing to load {file}")
+    actual = sha256_of(file)
+    if actual != expected:
+        raise WeightsCorrupt(f"{file}: sha256 {actual[:12]}... does not match config.json's {expected[:12]}... "
+                             "(truncated or altered file)")
+    try:
+        return load_file(str(file)), config
+    except (SafetensorError, OSError, ValueError) as e:
+        raise WeightsCorrupt(f"{file}: not a valid safetensors file ({e})") from None
+
+
+def apply_state(model: torch.nn.Module, state: dict[str, torch.Tensor], source: str) -> None:
+    """Load a (possibly half-precision) state dict into a float model, strictly."""
+    own = model.state_dict()
+    missing = sorted(set(own) - set(state))
+    unexpected = sorted(set(state) - set(own))
+    wrong = [k for k in own if k in state and own[k].shape != state[k].shape]
+    if missing or unexpected or wrong:
+        raise WeightsCorrupt(f"{source}: does not fit the model (missing {missing[:3]}, "
+                             f"unexpected {unexpected[:3]}, wrong shape {wrong[:3]})")
+    model.load_state_dict({k: v.to(own[k].dtype) for k, v in state.items()})
+
+
+def export_weights(model: torch.nn.Module, folder: Path, config: dict, half: bool = True) -> dict:
+    """Write model.safetensors (float tensors in fp16 when half) and config.json
+    with the file's sha256. Returns the config written."""
+    folder.mkdir(parents=True, exist_ok=True)
+    state = {k: (v.half() if half and v.is_floating_point() else v).contiguous().cpu()
+             for k, v in model.state_dict().items()}
+    file = folder / WEIGHTS_FILE
+    save_file(state, str(file))
+    config = {**config, "dtype": "float16" if half else "float32", "sha256": sha256_of(file),
+              "bytes": file.stat().st_size}
+    (folder / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n")
+    return config

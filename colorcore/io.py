@@ -1,0 +1,114 @@
+"""Safe image decoding: any path, bytes, file object or PIL image in; an 8-bit
+RGB PIL image out, or an ImageError that names the file and the problem.
+
+Guards: empty files, non-images, truncated or corrupt data, decompression bombs
+(the pixel count is checked from the header, before any pixel is decoded).
+"""
+from __future__ import annotations
+
+import io
+import os
+import warnings
+from pathlib import Path
+from typing import BinaryIO, Union
+
+import numpy as np
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+
+ImageFile.LOAD_TRUNCATED_IMAGES = False  # a truncated file is an error, never a half-gray picture
+MAX_PIXELS = int(os.environ.get("COLORCORE_MAX_PIXELS", 40_000_000))  # a 12 MP photo fits thrice
+MAX_BYTES = int(os.environ.get("COLORCORE_MAX_BYTES", 50 * 1024 * 1024))
+
+ImageSource = Union[str, os.PathLike, bytes, bytearray, BinaryIO, Image.Image]
+
+
+class ImageError(ValueError):
+    """An input that is not a usable image; the message names it and says why."""
+
+
+def describe(src: ImageSource, name: str | None = None) -> str:
+    if name:
+        return name
+    if isinstance(src, (str, os.PathLike)):
+        return str(src)
+    if isinstance(src, Image.Image):
+        return "the image"
+    return getattr(src, "name", None) or "the uploaded data"
+
+
+def _open(src: ImageSource, label: str, max_bytes: int) -> Image.Image:
+    if isinstance(src, (str, os.PathLike)):
+        path = Path(src)
+        if not path.is_file():
+            raise ImageError(f"{label}: no such file")
+        size = path.stat().st_size
+        if size == 0:
+            raise ImageError(f"{label}: the file is empty (0 bytes)")
+        if size > max_bytes:
+            raise ImageError(f"{label}: the file is {size / 2**20:.0f} MB, over the {max_bytes / 2**20:.0f} MB limit")
+        data = path.read_bytes()
+    elif isinstance(src, (bytes, bytearray)):
+        data = bytes(src)
+    else:
+        data = src.read(max_bytes + 1)
+    if len(data) == 0:
+        raise ImageError(f"{label}: the file is empty (0 bytes)")
+    if len(data) > max_bytes:
+        raise ImageError(f"{label}: the file is over the {max_bytes / 2**20:.0f} MB limit")
+    try:
+        return Image.open(io.BytesIO(data))
+    except UnidentifiedImageError:
+        raise ImageError(f"{label}: not an image file (unrecognised format)") from None
+    except Exception as e:  # PIL raises many kinds on garbage headers
+        raise ImageError(f"{label}: not a readable image ({e})") from None
+
+
+def _to_8bit(im: Image.Image) -> Image.Image:
+    """High-bit-depth and float grayscale -> 8-bit L, scaled by the range they use."""
+    a = np.asarray(im, dtype=np.float64)
+    if not np.isfinite(a).all():
+        a = np.nan_to_num(a, nan=0.0, posinf=0.0, neginf=0.0)
+    top = a.max() if a.size else 0
+    if im.mode == "F" and top <= 1.0:
+        a = a * 255
+    elif top > 255:
+        a = a * (255 / (65535 if top <= 65535 else top))
+    return Image.fromarray(np.clip(np.rint(a), 0, 255).astype(np.uint8), "L")
+
+
+def to_rgb(im: Image.Image) -> Image.Image:
+    """Any PIL mode -> RGB; transparency is flattened onto white."""
+    if im.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+        im = _to_8bit(im)
+    if im.mode == "P":
+        im = im.convert("RGBA" if "transparency" in im.info else "RGB")
+    if im.mode in ("RGBA", "LA", "La", "RGBa", "PA"):
+        im = im.convert("RGBA")
+        background = Image.new("RGBA", im.size, (255, 255, 255, 255))
+        im = Image.alpha_composite(background, im)
+    return im.convert("RGB")
+
+
+def load_image(src: ImageSource, name: str | None = None, max_pixels: int = MAX_PIXELS,
+               max_bytes: int = MAX_BYTES) -> Image.Image:
+    """Decode src to an RGB image: EXIF orientation applied, first frame of an
+    animation, any mode converted. Raises ImageError for anything unusable."""
+    label = describe(src, name)
+    im = src if isinstance(src, Image.Image) else _open(src, label, max_bytes)
+    w, h = im.size
+    if w < 1 or h < 1:
+        raise ImageError(f"{label}: the image has no pixels ({w}x{h})")
+    if w * h > max_pixels:
+        raise ImageError(f"{label}: {w}x{h} pixels is over the limit of {max_pixels / 1e6:.0f} megapixels")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            if getattr(im, "n_frames", 1) > 1:
+                im.seek(0)
+            im.load()
+            im = ImageOps.exif_transpose(im)
+            return to_rgb(im)
+    except ImageError:
+        raise
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombWarning, Image.DecompressionBombError) as e:
+        raise ImageError(f"{label}: truncated or corrupt image data ({e})") from None

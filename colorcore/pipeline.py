@@ -1,0 +1,188 @@
+"""The inference pipeline: any image in, a same-size colour image out that keeps
+the photo's own lightness.
+
+    decode -> L at full size -> L resized to the net's resolution -> model -> ab
+    -> ab upsampled to full size -> fitted into the sRGB gamut -> (L, ab) -> sRGB
+
+Full-size work is done in strips of rows, so a 12-megapixel photo stays well
+inside a small memory budget.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+from . import hub
+from .color import _RGB_FROM_XYZ, _WHITE, compose
+from .io import ImageSource, load_image
+from .models import ColorNet, ModelSpec, get_spec
+
+STRIP_PIXELS = 1 << 19  # full-size work goes in strips of about half a megapixel
+
+# Fast full-resolution colour paths for 8-bit images (the differentiable ones in
+# colorcore.color serve training): lookup tables instead of per-pixel powers.
+_LINEAR = np.array([(c / 255 / 12.92) if c / 255 <= 0.04045 else ((c / 255 + 0.055) / 1.055) ** 2.4
+                    for c in range(256)], dtype=np.float32)
+_Y_WEIGHTS = np.array([0.212671, 0.715160, 0.072169], dtype=np.float32)
+_LUT_SIZE = 65535
+_SRGB8 = torch.from_numpy(np.round(255 * np.where(
+    np.linspace(0, 1, _LUT_SIZE + 1) <= 0.0031308, 12.92 * np.linspace(0, 1, _LUT_SIZE + 1),
+    1.055 * np.linspace(0, 1, _LUT_SIZE + 1) ** (1 / 2.4) - 0.055)).astype(np.uint8))
+_RGB_FROM_XYZ_WHITE = (_RGB_FROM_XYZ * _WHITE[None, :]).tolist()  # white point folded in
+
+
+_L_OF_GRAY = np.where(_LINEAR > 216 / 24389, 116 * np.cbrt(_LINEAR) - 16, 24389 / 27 * _LINEAR).astype(np.float32)
+
+
+def lightness(rgb8: np.ndarray) -> torch.Tensor:
+    """uint8 RGB (H, W, 3) -> Lab L (1, 1, H, W). Gray photos (R = G = B, the
+    usual input) take a 256-entry table; colour ones go through luminance Y."""
+    r, g, b = rgb8[..., 0], rgb8[..., 1], rgb8[..., 2]
+    if np.array_equal(r, g) and np.array_equal(g, b):
+        return torch.from_numpy(_L_OF_GRAY[r])[None, None]
+    y = (_LINEAR * _Y_WEIGHTS[0])[r]
+    y += (_LINEAR * _Y_WEIGHTS[1])[g]
+    y += (_LINEAR * _Y_WEIGHTS[2])[b]
+    L = np.cbrt(y)
+    L *= 116
+    L -= 16
+    dark = y <= 216 / 24389
+    L[dark] = 24389 / 27 * y[dark]
+    return torch.from_numpy(L)[None, None]
+
+
+def _finv(f: torch.Tensor) -> torch.Tensor:
+    return torch.where(f > 6 / 29, f * f * f, (f - 16 / 116) * (3 * (6 / 29) ** 2))
+
+
+def lab_to_linear(L: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> list[torch.Tensor]:
+    """Lab planes (any equal shapes) -> linear-light R, G, B planes (unclipped)."""
+    fy = (L + 16) / 116
+    xyz = (_finv(fy + a / 500), _finv(fy), _finv(fy - b / 200))
+    return [m[0] * xyz[0] + m[1] * xyz[1] + m[2] * xyz[2] for m in _RGB_FROM_XYZ_WHITE]
+
+
+def _outside(rgb: list[torch.Tensor], tol: float = 1e-4) -> torch.Tensor:
+    lo = torch.minimum(torch.minimum(rgb[0], rgb[1]), rgb[2])
+    hi = torch.maximum(torch.maximum(rgb[0], rgb[1]), rgb[2])
+    return (lo < -tol) | (hi > 1 + tol)
+
+
+def render_srgb8(L: torch.Tensor, ab: torch.Tensor, steps: int = 8) -> np.ndarray:
+    """L (H, W) and ab (2, H, W) at full size -> uint8 (H, W, 3). Out-of-gamut
+    pixels get their chroma shrunk (bisection) so that clipping never moves L."""
+    a, b = ab[0], ab[1]
+    rgb = lab_to_linear(L, a, b)
+    bad = _outside(rgb)
+    if bad.any():
+        idx = bad.nonzero(as_tuple=True)
+        Lb, ab_b = L[idx], torch.stack([a[idx], b[idx]])
+        lo, hi = torch.zeros_like(Lb), torch.ones_like(Lb)
+        for _ in range(steps):
+            mid = (lo + hi) / 2
+            ok = ~_outside(lab_to_linear(Lb, ab_b[0] * mid, ab_b[1] * mid))
+            lo, hi = torch.where(ok, mid, lo), torch.where(ok, hi, mid)
+        fixed = lab_to_linear(Lb, ab_b[0] * lo, ab_b[1] * lo)
+        for c in range(3):
+            rgb[c][idx] = fixed[c]
+    out = torch.stack([_SRGB8[(c.clamp(0, 1) * _LUT_SIZE + 0.5).long()] for c in rgb], dim=-1)
+    return out.numpy()
+
+
+@dataclass
+class Colorizer:
+    """A model with its weights, ready to colorize images."""
+
+    model: ColorNet
+    spec: ModelSpec
+    device: torch.device
+    source: str  # where the weights came from, or "random init"
+    config: dict = field(default_factory=dict)
+
+    @property
+    def default_temperature(self) -> float:
+        return float(self.config.get("temperature", self.model.default_temperature))
+
+    @torch.inference_mode()
+    def predict(self, L: torch.Tensor, temperature: float | None = None, seed: int | None = None) -> dict:
+        """L (B, 1, H, W) in [0, 100] at any size -> the model's output at its own
+        resolution: {"ab": (B, 2, h, w)} and, for bin models, {"entropy": (B, h, w)}."""
+        size = self.spec.net_size
+        x = L.to(self.device, torch.float32)
+        if x.shape[-2:] != (size, size):
+            x = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False, antialias=True)
+        t = self.default_temperature if temperature is None else float(temperature)
+        out = self.model.predict(x, temperature=t, seed=seed)
+        return {k: v.float().cpu() for k, v in out.items()}
+
+    def colorize_tensor(self, L: torch.Tensor, temperature: float | None = None, seed: int | None = None) -> dict:
+        """Batched: L (B, 1, H, W) -> {"rgb": (B, 3, H, W) in [0, 1], "ab", "entropy"?}."""
+        out = self.predict(L, temperature, seed)
+        out["rgb"] = compose(L.float().cpu(), out["ab"])
+        return out
+
+    def colorize(self, image: ImageSource, temperature: float | None = None, seed: int | None = None,
+                 name: str | None = None) -> Image.Image:
+        """One image of any size and mode -> an RGB image of the same size whose
+        Lab lightness is the input's."""
+        return self.run(image, temperature, seed, name)[0]
+
+    def run(self, image: ImageSource, temperature: float | None = None, seed: int | None = None,
+            name: str | None = None) -> tuple[Image.Image, dict]:
+        """colorize(), also returning the model-resolution output and timings."""
+        t0 = time.perf_counter()
+        rgb8 = np.asarray(load_image(image, name=name))
+        L = lightness(rgb8)
+        out = self.predict(L, temperature, seed)
+        H, W = L.shape[-2:]
+        ab = F.interpolate(out["ab"], size=(H, W), mode="bilinear", align_corners=False)
+        result = np.empty((H, W, 3), dtype=np.uint8)
+        rows = max(1, STRIP_PIXELS // W)
+        for y in range(0, H, rows):
+            result[y:y + rows] = render_srgb8(L[0, 0, y:y + rows], ab[0, :, y:y + rows])
+        out["seconds"] = time.perf_counter() - t0
+        return Image.fromarray(result, "RGB"), out
+
+
+def load_colorizer(name: str = "default", device: str | torch.device | None = None,
+                   weights: str | None = None, random_init: bool = False,
+                   model_options: dict | None = None) -> Colorizer:
+    """Build a registered model and load its weights (see colorcore.hub for where
+    they are looked for). random_init=True skips the weights: for tests and timing."""
+    spec = get_spec(name)
+    dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    if random_init:
+        model = spec.build(**(model_options or {}))
+        colorizer = Colorizer(model, spec, dev, "random init")
+    else:
+        folder = hub.find_weights(spec.name, weights)
+        state, config = hub.load_state(folder)
+        options = {**config.get("model_options", {}), **(model_options or {})}
+        model = spec.build_for_weights(**options)
+        hub.apply_state(model, state, str(folder))
+        colorizer = Colorizer(model, spec, dev, str(folder), config)
+    colorizer.model.to(dev).eval()
+    return colorizer
+
+
+def list_models() -> list[dict]:
+    """One row per registered model: name, aliases, parameters, net size, output
+    kind, and where its weights are (local folders and the Hub cache; no network)."""
+    from .models import all_specs
+
+    rows = []
+    for spec in all_specs():
+        try:
+            folder, present = str(hub.find_weights(spec.name, network=False)), True
+        except hub.WeightsNotFound:
+            folder, present = "", False
+        params = sum(p.numel() for p in spec.build_for_weights().parameters())
+        rows.append({"name": spec.name, "aliases": ",".join(spec.aliases), "params": params,
+                     "net_size": spec.net_size, "kind": spec.kind, "weights": present,
+                     "source": folder or "-", "summary": spec.summary})
+    return rows

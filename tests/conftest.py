@@ -1,0 +1,43 @@
+"""Shared fixtures: generated photos and throw-away weight folders (the tests
+never need the shipped weights or the dataset)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+torch.set_num_threads(2)
+
+
+def gradient_photo(w: int = 96, h: int = 64, seed: int = 0) -> Image.Image:
+    """A smooth colour test picture with some structure."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:h, 0:w] / max(w, h)
+    rgb = np.stack([np.sin(6 * x + rng.uniform(0, 3)), np.cos(5 * y + rng.uniform(0, 3)), x * y], -1)
+    return Image.fromarray(((rgb - rgb.min()) / (np.ptp(rgb) + 1e-9) * 255).astype(np.uint8), "RGB")
+
+
+@pytest.fixture(scope="session")
+def random_weights(tmp_path_factory):
+    """A weights folder holding randomly initialised, exported copies of a few models."""
+    from colorcore.hub import export_weights
+    from colorcore.models import get_spec
+
+    root = tmp_path_factory.mktemp("weights")
+    torch.manual_seed(0)
+    for name in ("lite0-unet",):
+        spec = get_spec(name)
+        export_weights(spec.build_for_weights(), root / spec.name, {"name": spec.name, "architecture": spec.name})
+    return root
+
+
+@pytest.fixture
+def use_weights(random_weights, monkeypatch):
+    """Point weight resolution at the random weights, and away from the repo's and the Hub."""
+    from colorcore import hub
+
+    monkeypatch.setenv("COLORCORE_WEIGHTS", str(random_weights))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(hub, "REPO_WEIGHTS", random_weights / "nothing-here")
+    return random_weights

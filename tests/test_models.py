@@ -1,0 +1,185 @@
+"""The model zoo: every registered net runs at two sizes and decodes to sane ab,
+every config trains for one step, and the classic architectures keep the
+properties of their papers (PatchGAN receptive field, pix2pix init, ECCV16 size)."""
+from __future__ import annotations
+
+import inspect
+import math
+from pathlib import Path
+
+import pytest
+import torch
+
+from colorcore.losses import build_objective
+from colorcore.models import all_specs, get_spec
+from colorcore.train import load_config
+
+torch.set_num_threads(1)
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIGS = sorted((ROOT / "configs").glob("*.toml"))
+SPECS = all_specs()
+
+
+def build(spec, **options):
+    """Build without downloading or reading pretrained weights where the factory allows."""
+    if "pretrained" in inspect.signature(spec.factory).parameters:
+        options.setdefault("pretrained", False)
+    return spec.build(**options)
+
+
+def n_params(model) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=[s.name for s in SPECS])
+def test_forward_and_predict(spec):
+    torch.manual_seed(0)
+    model = build(spec).eval()
+    assert model.kind == spec.kind
+    assert spec.hub_repo == f"colorcore/{spec.name}"
+    assert spec.summary and "\n" not in spec.summary
+    for h, w in [(spec.net_size, spec.net_size), (96, 160)]:
+        L = torch.rand(2, 1, h, w) * 100
+        with torch.no_grad():
+            out = model(model.normalize_l(L))
+            pred = model.predict(L)
+        assert out.shape[:2] == (2, model.num_outputs)
+        oh, ow = out.shape[-2:]
+        assert h / 8 <= oh <= h and w / 8 <= ow <= w
+        assert abs(oh / ow - h / w) < 0.05  # the aspect ratio survives
+        assert torch.isfinite(out).all()
+        ab = pred["ab"]
+        assert ab.shape == (2, 2, oh, ow)
+        assert torch.isfinite(ab).all() and ab.abs().max() <= 130
+
+
+def test_zoo_weights_stay_small():
+    sizes = {s.name: n_params(build(s)) for s in SPECS}
+    assert all(n * 2 <= 16e6 for n in sizes.values()), sizes  # <= ~15 MB each in fp16
+    assert sum(sizes.values()) * 2 < 150e6
+
+
+@pytest.mark.parametrize("path", CONFIGS, ids=[p.stem for p in CONFIGS])
+def test_one_training_step(path):
+    torch.manual_seed(0)
+    cfg = load_config(path)
+    spec = get_spec(cfg["model"])
+    assert cfg["train"]["out"] == f"runs/{path.stem}" and spec.name == path.stem
+    assert cfg["data"]["crop"] <= 160
+    model = build(spec, **cfg["model_options"]).train()
+    loss = cfg["loss"]
+    objective = build_objective(loss["name"], model, **{k: v for k, v in loss.items() if k != "name"})
+    opt = torch.optim.AdamW(model.parameters(), lr=float(cfg["optim"].get("lr", 2e-4)),
+                            betas=tuple(cfg["optim"].get("betas", (0.9, 0.999))))
+    size = 64
+    L = torch.rand(2, 1, size, size) * 100
+    ab = (torch.rand(2, 2, size, size) - 0.5) * 120
+    before = [p.detach().clone() for p in model.parameters()]
+    terms = objective(model, L, ab)
+    assert torch.isfinite(terms["total"])
+    opt.zero_grad()
+    terms["total"].backward()
+    unused = [n for n, p in model.named_parameters() if p.grad is None]
+    assert not unused, f"parameters without a gradient: {unused[:5]}"
+    opt.step()
+    changed = sum(not torch.equal(a, p) for a, p in zip(before, model.parameters()))
+    assert changed == len(before)
+    if objective.discriminator is not None:
+        disc = objective.discriminator.train()
+        d_opt = torch.optim.Adam(disc.parameters(), lr=float(cfg["optim"]["lr"]), betas=(0.5, 0.999))
+        d_before = [p.detach().clone() for p in disc.parameters()]
+        d_terms = objective.discriminator_loss(model, L, ab)
+        assert torch.isfinite(d_terms["total"])
+        d_opt.zero_grad()
+        d_terms["total"].backward()
+        d_opt.step()
+        assert all(not torch.equal(a, p) for a, p in zip(d_before, disc.parameters()))
+
+
+def test_every_zoo_model_has_a_config():
+    stems = {p.stem for p in CONFIGS}
+    assert {s.name for s in SPECS} <= stems
+
+
+def test_vae_seeds():
+    torch.manual_seed(0)
+    model = get_spec("vae").build().eval()
+    L = torch.rand(1, 1, 64, 64) * 100
+    with torch.no_grad():
+        a1 = model.predict(L, seed=1)["ab"]
+        a1_again = model.predict(L, seed=1)["ab"]
+        a2 = model.predict(L, seed=2)["ab"]
+        mean1 = model.predict(L)["ab"]
+        mean2 = model.predict(L, seed=None)["ab"]
+        direct = model(model.normalize_l(L)) * 110
+    assert torch.equal(a1, a1_again)
+    assert (a1 - a2).abs().max() > 1e-4
+    assert torch.equal(mean1, mean2)
+    assert torch.allclose(mean1, direct, atol=1e-5)
+    # training call: (pred, mu, logvar)
+    model.train()
+    pred, mu, logvar = model(model.normalize_l(L), torch.zeros(1, 2, 64, 64))
+    assert pred.shape == (1, 2, 64, 64) and mu.shape == logvar.shape == (1, model.z_dim)
+
+
+def test_patchgan_is_70x70():
+    from colorcore.models.pix2pix import receptive_field
+
+    gen = get_spec("pix2pix").build()
+    disc = gen.build_discriminator().eval()
+    assert receptive_field(disc) == 70
+    convs = [m for m in disc.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert [m.out_channels for m in convs] == [64, 128, 256, 512, 1]
+    assert not isinstance(disc.model[1], torch.nn.BatchNorm2d)  # no norm on the first layer
+    with torch.no_grad():
+        assert disc(torch.zeros(1, 3, 256, 256)).shape == (1, 1, 30, 30)
+    assert not any(n.startswith("disc") for n, _ in gen.named_parameters())  # not in the shipped weights
+
+
+def test_pix2pix_generator_layout_and_init():
+    gen = get_spec("pix2pix").build(num_downs=8, ngf=8)  # unet_256 at a small width
+    assert sum(isinstance(m, torch.nn.Dropout) for m in gen.modules()) == 3
+    assert isinstance(gen.ups[0][-1], torch.nn.Tanh)
+    with torch.no_grad():
+        assert gen(torch.zeros(1, 1, 256, 256)).shape == (1, 2, 256, 256)
+    gen = get_spec("pix2pix").build()
+    for m in gen.modules():
+        if isinstance(m, (torch.nn.Conv2d, torch.nn.ConvTranspose2d)) and m.weight.numel() > 2000:
+            assert abs(m.weight.std().item() - 0.02) < 0.003
+            assert abs(m.weight.mean().item()) < 0.003
+    disc = gen.build_discriminator()
+    for m in disc.modules():
+        if isinstance(m, torch.nn.Conv2d) and m.weight.numel() > 2000:
+            assert abs(m.weight.std().item() - 0.02) < 0.003
+
+
+def test_eccv16_full_width_is_the_original_size():
+    model = get_spec("eccv16").build(width=1.0)
+    assert 30e6 <= n_params(model) <= 34e6
+    with torch.no_grad():
+        out = model.eval()(torch.zeros(1, 1, 224, 224))
+    assert out.shape == (1, model.num_outputs, 56, 56)
+    assert sum(isinstance(m, torch.nn.BatchNorm2d) for m in model.modules()) == 7
+    dilated = [m for m in model.modules() if isinstance(m, torch.nn.Conv2d) and m.dilation == (2, 2)]
+    assert len(dilated) == 6
+
+
+def test_trio_shares_one_backbone():
+    models = {n: get_spec(n).build() for n in ("regression-l2", "classification", "classification-rebal")}
+    assert len({type(m) for m in models.values()}) == 1
+    assert len({get_spec(n).net_size for n in models}) == 1
+    assert models["regression-l2"].kind == "ab" and models["classification"].kind == "bins"
+    body = {n: sorted((k, tuple(v.shape)) for k, v in m.state_dict().items() if k.startswith("body."))
+            for n, m in models.items()}
+    assert body["regression-l2"] == body["classification"] == body["classification-rebal"]
+
+
+def test_any_size_from_32():
+    """Odd sizes work through internal padding / cropping."""
+    for name in ("eccv16", "unet-bins10", "pix2pix", "vae", "classification"):
+        model = get_spec(name).build().eval()
+        with torch.no_grad():
+            out = model(torch.zeros(1, 1, 37, 53))
+        oh, ow = out.shape[-2:]
+        assert oh in (37, math.ceil(37 / 4)) and ow in (53, math.ceil(53 / 4)), (name, out.shape)
