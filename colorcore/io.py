@@ -59,6 +59,8 @@ def _open(src: ImageSource, label: str, max_bytes: int) -> Image.Image:
         return Image.open(io.BytesIO(data))
     except UnidentifiedImageError:
         raise ImageError(f"{label}: not an image file (unrecognised format)") from None
+    except Image.DecompressionBombError as e:
+        raise ImageError(f"{label}: the header claims too many pixels, over the limit ({e})") from None
     except Exception as e:  # PIL raises many kinds on garbage headers
         raise ImageError(f"{label}: not a readable image ({e})") from None
 

@@ -1,0 +1,66 @@
+"""`python -m colorcore` end to end, in a real subprocess."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from conftest import gradient_photo
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def cli(*args, weights: Path, timeout=600):
+    env = {**os.environ, "COLORCORE_WEIGHTS": str(weights), "HF_HUB_OFFLINE": "1"}
+    return subprocess.run([sys.executable, "-m", "colorcore", *map(str, args)], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def test_colorize_files_and_folders_good_ones_done_bad_ones_reported(random_weights, tmp_path):
+    src = tmp_path / "in"
+    (src / "album").mkdir(parents=True)
+    gradient_photo(70, 50).convert("L").save(src / "one.png")
+    gradient_photo(40, 60, seed=2).save(src / "album" / "two.jpg")
+    gradient_photo(30, 30, seed=3).convert("L").save(src / "album" / "three.tif")
+    (src / "album" / "notes.txt").write_text("not an image, and not picked up from a folder")
+    (src / "broken.jpg").write_bytes(b"\xff\xd8\xff garbage")
+    out = tmp_path / "out"
+    done = cli("colorize", src / "one.png", src / "album", src / "broken.jpg", src / "missing.png",
+               "--model", "default", "--out", out, "--temperature", "0.3", weights=random_weights)
+    assert done.returncode == 1
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 2
+    assert any("broken.jpg" in e for e in errors) and any("missing.png" in e for e in errors)
+    assert sorted(p.name for p in out.iterdir()) == ["one.png", "three.png", "two.png"]
+    assert Image.open(out / "one.png").size == (70, 50)
+    assert Image.open(out / "two.png").size == (40, 60)
+    assert np.asarray(Image.open(out / "three.png")).ndim == 3
+
+
+def test_all_good_inputs_exit_zero(random_weights, tmp_path):
+    gradient_photo(20, 20).save(tmp_path / "a.png")
+    done = cli("colorize", tmp_path / "a.png", "--out", tmp_path / "o", weights=random_weights)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "o" / "a.png").exists()
+
+
+def test_unknown_model_and_model_without_weights(random_weights, tmp_path):
+    gradient_photo(20, 20).save(tmp_path / "a.png")
+    done = cli("colorize", tmp_path / "a.png", "--model", "nope", "--out", tmp_path / "o", weights=random_weights)
+    assert done.returncode == 2 and "unknown model 'nope'" in done.stderr
+    done = cli("colorize", tmp_path / "a.png", "--model", "eccv16", "--out", tmp_path / "o",
+               weights=tmp_path / "empty")
+    assert done.returncode == 2 and "no weights for model 'eccv16'" in done.stderr
+    assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())
+
+
+def test_models_table(random_weights):
+    done = cli("models", weights=random_weights)
+    assert done.returncode == 0, done.stderr
+    header, *rows = done.stdout.strip().splitlines()
+    assert header.split()[:5] == ["name", "aliases", "params", "net_size", "kind"]
+    names = {r.split()[0] for r in rows}
+    assert {"lite0-unet", "eccv16", "pix2pix", "vae", "unet-bins10", "regression-l2", "classification",
+            "classification-rebal"} <= names

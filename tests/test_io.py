@@ -1,0 +1,101 @@
+"""Decoding: every mode, orientation, animation, and a clear error for bad files."""
+import io
+import struct
+import zlib
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from colorcore.io import ImageError, load_image
+from conftest import gradient_photo
+
+
+def _png_bytes(im: Image.Image, **kw) -> bytes:
+    buf = io.BytesIO()
+    im.save(buf, format="PNG", **kw)
+    return buf.getvalue()
+
+
+def png_header_only(width: int, height: int) -> bytes:
+    """A PNG whose header claims width x height pixels, with no pixel data behind it."""
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize("mode", ["1", "L", "LA", "P", "RGB", "RGBA", "CMYK", "I;16", "I", "F"])
+def test_every_mode_decodes_to_rgb_of_the_same_size(mode):
+    base = gradient_photo(40, 30)
+    if mode == "I;16":
+        im = Image.fromarray(np.asarray(base.convert("L"), dtype=np.uint16) * 257)
+    elif mode == "I":
+        im = base.convert("L").convert("I")
+    elif mode == "F":
+        im = Image.fromarray(np.asarray(base.convert("L"), dtype=np.float32) / 255, "F")
+    else:
+        im = base.convert(mode)
+    out = load_image(im)
+    assert out.mode == "RGB" and out.size == (40, 30)
+    if mode in ("I;16", "I", "F"):  # high-bit-depth gray keeps its tones after scaling to 8 bits
+        gray = np.asarray(base.convert("L"), dtype=int)
+        assert np.abs(np.asarray(out)[..., 0].astype(int) - gray).max() <= 1
+
+
+def test_transparency_is_flattened_onto_white():
+    im = Image.new("RGBA", (8, 8), (0, 0, 0, 0))
+    assert np.asarray(load_image(im)).min() == 255
+
+
+def test_exif_orientation_is_applied():
+    im = gradient_photo(60, 20)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 degrees clockwise on display
+    buf = io.BytesIO()
+    im.save(buf, format="JPEG", exif=exif)
+    assert load_image(buf.getvalue()).size == (20, 60)
+
+
+def test_first_frame_of_an_animation():
+    frames = [Image.new("L", (16, 16), v) for v in (10, 200, 90)]
+    buf = io.BytesIO()
+    frames[0].save(buf, format="GIF", save_all=True, append_images=frames[1:], duration=50)
+    out = np.asarray(load_image(buf.getvalue()))
+    assert out.shape == (16, 16, 3) and abs(int(out.mean()) - 10) <= 2
+
+
+def test_paths_bytes_and_file_objects(tmp_path):
+    data = _png_bytes(gradient_photo())
+    path = tmp_path / "photo.png"
+    path.write_bytes(data)
+    for src in (path, str(path), data, io.BytesIO(data)):
+        assert load_image(src).size == (96, 64)
+
+
+def _truncated_jpeg() -> bytes:
+    buf = io.BytesIO()
+    gradient_photo(200, 150).save(buf, format="JPEG")
+    return buf.getvalue()[: len(buf.getvalue()) // 2]
+
+
+@pytest.mark.parametrize("data, words", [
+    (b"", "empty"),
+    (b"this is a text file, not a photo\n", "not an image"),
+    (_truncated_jpeg(), "truncated or corrupt"),
+    (png_header_only(100_000, 100_000), "over the limit"),
+])
+def test_bad_files_get_an_error_naming_the_file_and_the_problem(tmp_path, data, words):
+    path = tmp_path / "upload.jpg"
+    path.write_bytes(data)
+    with pytest.raises(ImageError) as err:
+        load_image(path)
+    assert str(path) in str(err.value) and words in str(err.value)
+
+
+def test_missing_file_and_byte_limit(tmp_path):
+    with pytest.raises(ImageError, match="no such file"):
+        load_image(tmp_path / "nope.png")
+    with pytest.raises(ImageError, match="MB limit"):
+        load_image(_png_bytes(gradient_photo()), max_bytes=100)
