@@ -111,6 +111,14 @@ class Trainer:
         p = min(1.0, (self.step - self.warmup) / max(1, self.steps - self.warmup))
         return 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * p))
 
+    def sync_buffers(self) -> None:
+        """DDP keeps parameters equal but lets each rank update its own BatchNorm
+        statistics after the last broadcast: end with rank 0's everywhere."""
+        if self.world > 1:
+            for module in (self.model, self.disc):
+                for buf in (module.buffers() if module is not None else ()):
+                    dist.broadcast(buf, 0)
+
     # ---- checkpoints: plain tensors and numbers, loadable with weights_only=True
     def save(self) -> None:
         state = {"model": self.model.state_dict(), "opt": self.opt.state_dict(), "step": self.step,
@@ -242,6 +250,7 @@ class Trainer:
             if self.step % ckpt_every == 0 or self.step == self.steps:
                 self.save()
         bar.close()
+        self.sync_buffers()
         if log_file:
             log_file.close()
 
