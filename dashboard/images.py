@@ -1,0 +1,138 @@
+"""Photos for the per-image comparison, and colorizing + scoring one of them under
+the evaluation protocol (short side 256, centre crop 256x256, the model sees the
+ground truth's L, its 8-bit output is scored against the ground-truth RGB).
+
+The default source is the photos scikit-image bundles (nothing is downloaded or
+written); a folder, tar shard or glob of photos can be given instead
+(COLORCORE_DASHBOARD_DATA or the page's text box). No Streamlit here.
+"""
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+import numpy as np
+import torch
+from PIL import Image
+
+EVAL_SIZE = 256
+DATA_ENV = "COLORCORE_DASHBOARD_DATA"
+BUNDLED = "bundled"  # the source name of the scikit-image photos
+# name -> skimage.data loader (all ship inside the scikit-image wheel)
+_BUNDLED = {
+    "astronaut": lambda d: d.astronaut(),
+    "chelsea": lambda d: d.chelsea(),
+    "coffee": lambda d: d.coffee(),
+    "rocket": lambda d: d.rocket(),
+    "motorcycle": lambda d: d.stereo_motorcycle()[0],
+    "hubble_deep_field": lambda d: d.hubble_deep_field(),
+}
+
+
+def default_source() -> str:
+    return os.environ.get(DATA_ENV, "").strip() or BUNDLED
+
+
+def bundled_names() -> list[str]:
+    try:
+        import skimage.data  # noqa: F401
+    except ImportError:
+        return []
+    return list(_BUNDLED)
+
+
+@lru_cache(maxsize=8)
+def _refs(spec: str):
+    from colorcore.data import list_images
+
+    return tuple(list_images(spec))
+
+
+def forget() -> None:
+    """Drop the cached listings of folders and tars (after they changed)."""
+    _refs.cache_clear()
+
+
+def list_source(spec: str) -> list[str]:
+    """Image ids of a source: the bundled photo names, or the file names (sorted) in
+    a folder / tar / glob. Raises FileNotFoundError when there are none."""
+    if spec == BUNDLED:
+        names = bundled_names()
+        if not names:
+            raise FileNotFoundError("scikit-image is not installed, so there are no bundled photos")
+        return names
+    return [r.name for r in _refs(spec)]
+
+
+def load_photo(spec: str, image_id: str) -> Image.Image:
+    """The full photo, RGB."""
+    if spec == BUNDLED:
+        import skimage.data
+
+        arr = np.asarray(_BUNDLED[image_id](skimage.data))
+        if arr.ndim == 2:
+            arr = np.stack([arr] * 3, -1)
+        return Image.fromarray(arr[..., :3].astype(np.uint8), "RGB")
+    from colorcore.data import decode_rgb
+
+    for ref in _refs(spec):
+        if ref.name == image_id:
+            return decode_rgb(ref)
+    raise FileNotFoundError(f"no image {image_id!r} in {spec}")
+
+
+def ground_truth(spec: str, image_id: str) -> np.ndarray:
+    """The evaluation crop of a photo: uint8 (256, 256, 3)."""
+    from colorcore.data import center_crop
+
+    return np.asarray(center_crop(load_photo(spec, image_id), EVAL_SIZE), dtype=np.uint8).copy()
+
+
+def _tensor(rgb8: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(np.ascontiguousarray(rgb8)).permute(2, 0, 1)[None].float() / 255
+
+
+def gray_input(gt8: np.ndarray) -> np.ndarray:
+    """What the models see, as a picture: the ground truth's Lab L as 8-bit gray."""
+    from colorcore.color import gray_rgb_from_l
+    from colorcore.data import lab_batch
+
+    L, _ = lab_batch(_tensor(gt8))
+    g = torch.round(gray_rgb_from_l(L).clamp(0, 1) * 255)[0, 0].to(torch.uint8).numpy()
+    return np.stack([g] * 3, -1)
+
+
+def scores(out8: np.ndarray, gt8: np.ndarray) -> dict[str, float]:
+    """The per-image metrics of colorcore.evaluate for one 8-bit output."""
+    from colorcore.color import rgb_to_lab
+    from colorcore.metrics import ab_accuracy_curve, auc, colorfulness, psnr, rebalanced_pixel_weights, ssim
+
+    o, g = _tensor(out8), _tensor(gt8)
+    ab_o, ab_g = rgb_to_lab(o)[:, 1:], rgb_to_lab(g)[:, 1:]
+    return {"psnr": float(psnr(o, g)[0]), "ssim": float(ssim(o, g)[0]),
+            "auc": float(auc(ab_accuracy_curve(ab_o, ab_g))[0]),
+            "auc_rebal": float(auc(ab_accuracy_curve(ab_o, ab_g, rebalanced_pixel_weights(ab_g)))[0]),
+            "colorfulness": float(colorfulness(o)[0])}
+
+
+def weights_key(model: str) -> str | None:
+    """Where a model's weights are and which file it is (its sha256): changes when
+    new weights land, so a cache keyed on it never serves stale outputs. None when
+    the model has no weights on this machine."""
+    from colorcore import hub
+
+    try:
+        folder = hub.find_weights(model, network=False)
+    except hub.WeightsNotFound:
+        return None
+    try:
+        sha = hub.read_config(folder).get("sha256", "")
+    except hub.WeightsCorrupt:
+        sha = ""
+    return f"{folder}#{sha or hub.sha256_of(folder / hub.WEIGHTS_FILE)}"
+
+
+def colorize(colorizer, gt8: np.ndarray) -> tuple[np.ndarray, float]:
+    """One model's 8-bit output for an evaluation crop, and the seconds it took."""
+    img, out = colorizer.run(Image.fromarray(gt8, "RGB"), seed=0)
+    return np.asarray(img, dtype=np.uint8).copy(), float(out.get("seconds", float("nan")))

@@ -1,0 +1,281 @@
+"""The dashboard's loaders and figure builders on small known inputs (no Streamlit)."""
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from dashboard import figures as F
+from dashboard import images as I
+from dashboard import loaders as L
+from dashboard import sample
+
+C = np.arange(-110, 111, dtype=np.float64)  # the evaluate grid's bin centres
+N = len(C)
+
+
+def cell(a, b):
+    return int(np.argmin(np.abs(C - a))), int(np.argmin(np.abs(C - b)))
+
+
+def point_hist(*points):
+    """A histogram with equal mass at each (a, b)."""
+    h = np.zeros((N, N))
+    for a, b in points:
+        h[cell(a, b)] += 1.0 / len(points)
+    return h
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory):
+    return sample.write_sample(tmp_path_factory.mktemp("root"))
+
+
+# --------------------------------------------------------------------------
+# ab plane and histograms
+
+def test_ab_plane_colours_follow_the_axes():
+    plane = F.ab_plane_rgb(C)
+    assert plane.shape == (N, N, 3) and plane.dtype == np.uint8
+    i0, j0 = cell(0, 0)
+    r, g, b = plane[j0, i0].astype(int)  # [b, a]
+    assert abs(r - g) <= 1 and abs(g - b) <= 1  # a = b = 0 is neutral
+    red = plane[cell(0, 0)[1], cell(40, 0)[0]].astype(int)
+    green = plane[cell(0, 0)[1], cell(-40, 0)[0]].astype(int)
+    yellow = plane[cell(0, 60)[1], cell(0, 0)[0]].astype(int)
+    blue = plane[cell(0, -40)[1], cell(0, 0)[0]].astype(int)
+    assert red[0] > red[1] and green[1] > green[0] and yellow[0] > yellow[2] and blue[2] > blue[0]
+
+
+def test_log_alpha_and_density_image():
+    h = point_hist((30, -20))
+    alpha = F.log_alpha(h)
+    assert alpha.max() == 1.0 and (alpha > 0).sum() == 1
+    p = np.array([0.0, 1e-9, 1e-6, 1.0])
+    assert list(F.log_alpha(p)) == pytest.approx([0.0, 0.15, 0.15, 1.0])
+    plane = F.ab_plane_rgb(C)
+    img = F.density_image(h, plane)
+    ia, ib = cell(30, -20)
+    assert (img[ib, ia] == plane[ib, ia]).all()  # full mass: the cell's own colour, [b, a] order
+    mask = np.ones((N, N), bool)
+    mask[ib, ia] = False
+    assert (img[mask] == np.array(F.BACKGROUND, np.uint8)).all()  # empty cells: the background
+
+
+def test_ab_histograms_figure_and_extent():
+    gt, m = point_hist((10, 20), (-30, 5)), point_hist((2, 2))
+    fig = F.ab_histograms_figure({"ground truth": gt, "m": m}, C)
+    assert [t.type for t in fig.data] == ["image", "image"]
+    assert np.asarray(fig.data[0].z).shape == (N, N, 3)
+    assert fig.data[0].x0 == -110 and fig.data[0].dx == 1
+    assert F.ab_extent([gt, m], C) == 40  # reach 30 + margin 10
+    assert F.ab_extent([point_hist((105, 0))], C) == 110.5  # never beyond the grid
+
+
+def test_marginals_figure():
+    gt = point_hist((10, 20))
+    fig = F.marginals_figure({"ground-truth": (gt.sum(1), gt.sum(0)), "m": (gt.sum(1), gt.sum(0))}, C)
+    lines = [t for t in fig.data if t.type == "scatter"]
+    assert len(lines) == 4 and sum(bool(t.showlegend) for t in lines) == 2
+    assert [t.type for t in fig.data].count("image") == 2  # the colour strips
+    assert fig.layout.yaxis.type == "log"
+
+
+def test_pool_and_never_mask():
+    h = np.arange(25, dtype=float).reshape(5, 5)
+    p = F.pool(h, 2)
+    assert p.shape == (3, 3) and p.sum() == h.sum() and p[0, 0] == 0 + 1 + 5 + 6 and p[2, 2] == 24
+    assert (F.pool(h, 1) == h).all()
+    m = np.zeros((5, 5))
+    m[0, 0] = 1
+    mask = F.never_mask(m, 0.0, 2)
+    assert mask.shape == (5, 5) and not mask[:2, :2].any() and mask[2:, :].all()
+
+
+def test_uncovered_share():
+    gt = point_hist((10, 10), (-50, -50))
+    model = point_hist((10, 10))
+    assert F.uncovered_share(gt, model) == pytest.approx(0.5)  # the blue half is never produced
+    assert F.uncovered_share(gt, gt) == 0.0
+    assert F.uncovered_share(gt, point_hist((12, 11))) == pytest.approx(1.0)  # 1-unit cells: a miss is a miss
+    assert F.uncovered_share(gt, point_hist((12, 11)), cell=10) == pytest.approx(0.5)  # coarser cells forgive it
+    assert F.uncovered_share(gt, model, threshold=1.0) == pytest.approx(1.0)
+    assert math.isnan(F.uncovered_share(np.zeros((N, N)), model))
+    bar = F.uncovered_bar_figure({"a": 0.5, "b": 0.1})
+    assert list(bar.data[0].y) == ["b", "a"] and list(bar.data[0].x) == [0.1, 0.5]
+    fig = F.uncovered_map_figure(gt, model, C, "m")
+    assert "50.0%" in fig.layout.title.text
+
+
+def test_ab_stats():
+    gt = point_hist((30, 40))
+    stats = F.ab_stats({"ground-truth": gt, "gray": point_hist((0, 0)), "sepia": point_hist((5, 20))}, C)
+    s = stats.set_index("row")
+    assert s.loc["ground-truth", "mean_a"] == pytest.approx(30)
+    assert s.loc["ground-truth", "mean_chroma"] == pytest.approx(50)
+    assert s.loc["ground-truth", "intersection_with_gt"] == pytest.approx(1)
+    assert s.loc["gray", "mean_chroma"] == 0 and s.loc["gray", "gt_mass_never_reached"] == 1
+    assert s.loc["sepia", "mean_b"] == pytest.approx(20)
+
+
+# --------------------------------------------------------------------------
+# Training curves
+
+def test_smooth():
+    x = np.array([1.0, 3.0, np.nan, 3.0])
+    assert np.allclose(F.smooth(x, 0.0), x, equal_nan=True)
+    s = F.smooth(x, 0.5)
+    assert s[0] == 1.0  # debiased: starts at the first value
+    assert s[1] == pytest.approx((0.5 * 0.5 * 1 + 0.5 * 3) / 0.75)
+    assert np.isnan(s[2]) and s[3] > s[1]
+    assert np.allclose(F.smooth(np.full(5, 2.0), 0.9), 2.0)
+
+
+def test_curves_figure_overlays_runs_that_share_a_column():
+    a = pd.DataFrame({"step": [1, 2, 3, 4], "wall_s": [3600, 7200, 10800, 14400], "loss": [4.0, 3, 2, 1],
+                      "ce": [1.0, 1, 1, 1]})
+    b = pd.DataFrame({"step": [1, 2, 3], "loss": [5.0, 4, 3]})
+    fig = F.curves_figure({"a": a, "b (in progress)": b}, "loss", smoothing=0.5)
+    named = [t for t in fig.data if t.showlegend is not False]
+    assert [t.name for t in named] == ["a", "b (in progress)"]
+    assert len(fig.data) == 4  # raw (faint) + smoothed per run
+    assert named[1].line.dash == "dot"  # a run in progress
+    assert list(named[0].y) == pytest.approx(list(F.smooth(np.array([4.0, 3, 2, 1]), 0.5)))
+    only_a = F.curves_figure({"a": a, "b": b}, "ce")
+    assert [t.name for t in only_a.data] == ["a"]
+    hours = F.curves_figure({"a": a}, "loss", x="wall_s")
+    assert list(hours.data[0].x) == [1, 2, 3, 4]
+    terms = F.run_terms_figure(a, ["loss", "ce"], "a")
+    assert list(terms.data[0].y) == pytest.approx([1, 0.75, 0.5, 0.25])
+
+
+# --------------------------------------------------------------------------
+# Speed
+
+def test_latency_figure(root):
+    df = L.read_bench(root / "results" / "bench.csv")
+    fig = F.latency_figure(df, "cpu")
+    by = {t.name: t for t in fig.data}
+    assert list(by[sample.TRAINED].x) == sorted(by[sample.TRAINED].x)
+    ref = next(t for n, t in by.items() if n.startswith("reference"))
+    assert list(ref.y) == [1.3, 1.3]
+    fast = next(t for n, t in by.items() if n.startswith("20x"))
+    assert fast.y[0] == pytest.approx(1.3 / 20)
+    lo, hi = fig.layout.yaxis.range
+    assert 10 ** lo < min(by[sample.TRAINED].y) and 10 ** hi > 1.3
+    mem = F.latency_figure(df, "cpu", metric="peak_rss_mb", log_axes=False)
+    assert not any(t.name and t.name.startswith("reference") for t in mem.data)
+
+
+# --------------------------------------------------------------------------
+# Tables
+
+def test_best_mask_ignores_references_and_marks_ties():
+    df = pd.DataFrame({"model": ["gray", "ground-truth", "a", "b", "c"],
+                       "psnr": [30, math.inf, 20, 22, 22], "delta_cf": [40, 0, 5, 3, np.nan],
+                       "colorfulness": [0, 40, 10, 20, 30]})
+    m = F.best_mask(df)
+    assert m["psnr"].tolist() == [False, False, False, True, True]
+    assert m["delta_cf"].tolist() == [False, False, False, True, False]
+    assert not m["colorfulness"].any()  # no better direction: nothing marked
+    html = F.style_table(df).to_html()
+    assert "font-weight: bold" in html and "∞" in html
+
+
+def test_metric_figures(root):
+    df = L.read_metrics(root / "results" / "val")
+    bar = F.metric_bar_figure(df, "psnr")
+    assert list(bar.data[0].x) == [sample.TRAINED, sample.RANDOM]
+    assert len(bar.layout.shapes) == 1  # the gray line; the ground truth's inf is left out
+    per = L.read_per_image(root / "results" / "val")
+    box = F.per_image_figure(per, "ssim")
+    assert {t.name for t in box.data} == {"gray", "ground-truth", sample.TRAINED, sample.RANDOM}
+    cmap = F.colour_map(["b", "a", "gray"])
+    assert cmap["a"] != cmap["b"] and cmap["gray"] == F.REFERENCE_COLOURS["gray"]
+
+
+# --------------------------------------------------------------------------
+# Loaders
+
+def test_read_metrics_and_made_by(root, monkeypatch):
+    monkeypatch.setenv("COLORCORE_ROOT", str(root))
+    assert L.eval_sets() == ["val", "holdout"]
+    df = L.read_metrics(root / "results" / "val")
+    assert df["model"].tolist()[:2] == ["gray", "ground-truth"]
+    assert math.isinf(df.loc[1, "psnr"]) and np.isnan(df.loc[0, "seconds_per_image"])
+    meta = L.read_json(root / "results" / "val" / "meta.json")
+    line = L.made_by(root / "results" / "val", meta)
+    assert "python -m colorcore evaluate --data /data/sample/val.tar" in line
+    assert f"--models {sample.TRAINED},{sample.RANDOM} --out results/val" in line
+    assert "2026-01-02" in line and "0123456789" in line
+    assert "unknown" in L.made_by(root / "results" / "val", None)
+    assert L.read_metrics(root / "nowhere") is None and L.eval_sets(root / "nowhere") == []
+
+
+def test_read_ab_hist(root, tmp_path):
+    h = L.read_ab_hist(root / "results" / "val")
+    assert h.rows == ["gray", "ground-truth", sample.TRAINED, sample.RANDOM]
+    assert h.models == [sample.TRAINED, sample.RANDOM]
+    assert len(h.centres) == N and h.hist["ground-truth"].sum() == pytest.approx(1)
+    assert h.a["ground-truth"] == pytest.approx(h.hist["ground-truth"].sum(1), abs=1e-6)
+    # only edges, no rows list, unnormalised counts: still read
+    np.savez(tmp_path / "ab_hist.npz", edges=np.arange(-110.5, 111), m__hist2d=point_hist((1, 1)) * 7)
+    h2 = L.read_ab_hist(tmp_path)
+    assert h2.rows == ["m"] and h2.hist["m"].sum() == pytest.approx(1) and h2.centres[0] == -110
+    (tmp_path / "ab_hist.npz").write_bytes(b"not a zip")
+    with pytest.raises(L.InputError):
+        L.read_ab_hist(tmp_path)
+
+
+def test_train_logs(root, tmp_path):
+    logs = L.find_train_logs(root)
+    assert [(t.label, t.status) for t in logs] == [(sample.TRAINED, "final"),
+                                                    (f"{sample.IN_PROGRESS} (in progress)", "in progress")]
+    df = L.read_train_log(logs[1].path)
+    assert L.loss_terms(df) == ["loss", "ce_a", "ce_b"]
+    assert L.val_metrics(df) == ["val_psnr", "val_colorfulness", "val_auc"]
+    assert df["val_psnr"].notna().sum() == 3
+    p = tmp_path / "train_log.csv"
+    p.write_text("step,loss,val_psnr\n25,2.0,\n50,1.5,\n25,1.9,\n")  # a resumed run rewrote step 25
+    df = L.read_train_log(p)
+    assert df["step"].tolist() == [25, 50] and df["loss"].tolist() == [1.9, 1.5]
+    assert L.loss_terms(df) == ["loss"] and L.val_metrics(df) == []
+    p.write_text("epoch,loss\n1,2\n")
+    with pytest.raises(L.InputError):
+        L.read_train_log(p)
+
+
+def test_read_bench(root):
+    df = L.read_bench(root / "results" / "bench.csv")
+    assert df["reference"].dtype == bool and df.loc[0, "model"] == "eccv16-full" and df.loc[0, "reference"]
+    meta = L.read_json(root / "results" / "bench.meta.json")
+    assert "python -m colorcore bench" in L.bench_made_by(root / "results" / "bench.csv", meta)
+    assert L.read_bench(root / "none.csv") is None
+
+
+# --------------------------------------------------------------------------
+# Photos for the per-image page
+
+def test_bundled_photos_and_scores():
+    names = I.list_source(I.BUNDLED)
+    assert "astronaut" in names and "coffee" in names
+    gt = I.ground_truth(I.BUNDLED, "coffee")
+    assert gt.shape == (256, 256, 3) and gt.dtype == np.uint8
+    gray = I.gray_input(gt)
+    assert (gray[..., 0] == gray[..., 1]).all() and (gray[..., 1] == gray[..., 2]).all()
+    s = I.scores(gt, gt)
+    assert math.isinf(s["psnr"]) and s["ssim"] == pytest.approx(1) and s["auc"] == pytest.approx(1)
+    g = I.scores(gray, gt)
+    assert g["colorfulness"] == pytest.approx(0, abs=1e-6) and g["psnr"] > 10 and g["auc"] < 1
+
+
+def test_folder_source(tmp_path):
+    from PIL import Image
+
+    for i in range(2):
+        Image.fromarray(np.full((300, 400, 3), 60 * i + 20, np.uint8)).save(tmp_path / f"p{i}.png")
+    spec = str(tmp_path)
+    assert I.list_source(spec) == ["p0.png", "p1.png"]
+    assert I.ground_truth(spec, "p1.png").shape == (256, 256, 3)
+    with pytest.raises(FileNotFoundError):
+        I.list_source(str(tmp_path / "missing"))
