@@ -94,6 +94,19 @@ def render_srgb8(L: torch.Tensor, ab: torch.Tensor, steps: int = 8) -> np.ndarra
     return out.numpy()
 
 
+def render_full(L: torch.Tensor, ab: torch.Tensor) -> np.ndarray:
+    """Full-size L (1, 1, H, W) + ab at any resolution (1, 2, h, w) -> uint8 RGB
+    (H, W, 3): ab upsampled bilinearly, composed in strips of rows."""
+    H, W = L.shape[-2:]
+    if ab.shape[-2:] != (H, W):
+        ab = F.interpolate(ab, size=(H, W), mode="bilinear", align_corners=False)
+    result = np.empty((H, W, 3), dtype=np.uint8)
+    rows = max(1, STRIP_PIXELS // W)
+    for y in range(0, H, rows):
+        result[y:y + rows] = render_srgb8(L[0, 0, y:y + rows], ab[0, :, y:y + rows])
+    return result
+
+
 @dataclass
 class Colorizer:
     """A model with its weights, ready to colorize images."""
@@ -112,13 +125,19 @@ class Colorizer:
     def predict(self, L: torch.Tensor, temperature: float | None = None, seed: int | None = None) -> dict:
         """L (B, 1, H, W) in [0, 100] at any size -> the model's output at its own
         resolution: {"ab": (B, 2, h, w)} and, for bin models, {"entropy": (B, h, w)}."""
-        size = self.spec.net_size
-        x = L.to(self.device, torch.float32)
-        if x.shape[-2:] != (size, size):
-            x = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False, antialias=True)
+        x = self.to_net(L).to(self.device)
         t = self.default_temperature if temperature is None else float(temperature)
         out = self.model.predict(x, temperature=t, seed=seed)
         return {k: v.float().cpu() for k, v in out.items()}
+
+    def to_net(self, L: torch.Tensor) -> torch.Tensor:
+        """L at any size -> L at the net's square resolution (antialiased), the
+        model's input; batches of photos of any sizes can be concatenated after it."""
+        size = self.spec.net_size
+        x = L.float()
+        if x.shape[-2:] != (size, size):
+            x = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False, antialias=True)
+        return x
 
     def colorize_tensor(self, L: torch.Tensor, temperature: float | None = None, seed: int | None = None) -> dict:
         """Batched: L (B, 1, H, W) -> {"rgb": (B, 3, H, W) in [0, 1], "ab", "entropy"?}."""
@@ -139,14 +158,9 @@ class Colorizer:
         rgb8 = np.asarray(load_image(image, name=name))
         L = lightness(rgb8)
         out = self.predict(L, temperature, seed)
-        H, W = L.shape[-2:]
-        ab = F.interpolate(out["ab"], size=(H, W), mode="bilinear", align_corners=False)
-        result = np.empty((H, W, 3), dtype=np.uint8)
-        rows = max(1, STRIP_PIXELS // W)
-        for y in range(0, H, rows):
-            result[y:y + rows] = render_srgb8(L[0, 0, y:y + rows], ab[0, :, y:y + rows])
+        image = Image.fromarray(render_full(L, out["ab"]), "RGB")
         out["seconds"] = time.perf_counter() - t0
-        return Image.fromarray(result, "RGB"), out
+        return image, out
 
 
 def load_colorizer(name: str = "default", device: str | torch.device | None = None,

@@ -20,6 +20,7 @@ class ColorNet(nn.Module):
 
     kind: str = "ab"
     default_temperature: float = 0.38
+    stochastic: bool = False  # True: predict(seed=...) draws different samples
 
     @staticmethod
     def normalize_l(L: torch.Tensor) -> torch.Tensor:

@@ -47,6 +47,7 @@ def _pad(x: torch.Tensor) -> torch.Tensor:
 
 class ColorVAE(ColorNet):
     kind = "ab"
+    stochastic = True
 
     def __init__(self, width: int = 16, z_dim: int = 64):
         super().__init__()

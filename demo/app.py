@@ -1,0 +1,415 @@
+"""colorcore's Gradio demo: one-click colorization, models side by side, and
+where a model is unsure.
+
+    python demo/app.py [--host 127.0.0.1] [--port 7860]     (or: make demo)
+
+Importable: build_demo() returns the gr.Blocks; launch(demo, ...) serves it with
+the queue, limits and theme this app wants. API (gradio_client or plain HTTP):
+/colorize (image, model="default", temperature=None, seed=None) -> PNG, and
+/compare (image, models, seed) -> gallery, scores table, note.
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import binascii
+import functools
+import logging
+import os
+import random
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import gradio as gr
+import pandas as pd
+import torch
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the checkout's colorcore and demo
+
+from demo import engine as E  # noqa: E402
+
+log = logging.getLogger("colorcore.demo")
+
+_max_file_size = os.environ.get("COLORCORE_DEMO_MAX_FILE_SIZE", "25mb")  # uploads over this never reach the app
+MAX_FILE_SIZE: int | str = int(_max_file_size) if _max_file_size.isdigit() else _max_file_size  # bytes, or "25mb"
+CONCURRENCY = int(os.environ.get("COLORCORE_DEMO_CONCURRENCY", 4 if torch.cuda.is_available() else 2))
+QUEUE_SIZE = 64
+
+TITLE = "colorcore — automatic photo colorization"
+INTRO = """# colorcore: automatic photo colorization
+Upload a black-and-white photo (or paste one, or pick an example) and press **Colorize**. The model keeps
+your photo's own lightness at full resolution and only adds colour. **Compare** runs several models side by
+side; give it a *colour* photo and it is treated as the ground truth and every model is scored against it."""
+
+CSS = """
+#colorize-btn, #compare-btn {min-height: 48px; font-size: 1.05rem}
+#gallery .caption-label {max-width: 96%; font-size: 0.8rem}
+#gallery .grid-wrap {height: auto !important; max-height: none !important; overflow-y: visible !important}
+"""
+
+
+# --------------------------------------------------------------------------
+# The photo input: the upload goes to colorcore's own decoder untouched
+
+
+@dataclass
+class Upload:
+    source: str | bytes  # a path in Gradio's upload cache, or the bytes of a data: URL
+    name: str  # the visitor's file name, for messages
+    stem: str = "photo"  # for the download's name
+
+
+def read_upload(payload) -> Upload | None:
+    """The photo as the events receive it (they run with preprocess=False): the upload's
+    data, not yet read. It goes to colorcore untouched; gr.Image's own preprocessing would
+    open it with PIL first, and a bad file would end as an unexplained error. Every check,
+    and every message, is colorcore.io's."""
+    if payload is None:
+        return None
+    if isinstance(payload, str):  # a bare path (a call from Python)
+        payload = {"path": payload}
+    if not isinstance(payload, dict):
+        payload = payload.model_dump() if hasattr(payload, "model_dump") else vars(payload)
+    path, url, orig = payload.get("path"), payload.get("url"), payload.get("orig_name")
+    orig = orig or (Path(path).name if path else None)
+    name = Path(orig).name if orig else "the uploaded file"
+    stem = E.safe_stem(orig)
+    if not path and url and url.startswith("data:"):
+        try:
+            return Upload(base64.b64decode(url.split(",", 1)[1], validate=False), name, stem)
+        except (IndexError, binascii.Error, ValueError):
+            raise gr.Error(f"{name}: not a readable image (bad data URL)", print_exception=False) from None
+    if not path:
+        raise gr.Error("No image was received.", print_exception=False)
+    return Upload(path, name, stem)
+
+
+# --------------------------------------------------------------------------
+# Handlers
+
+
+def friendly(fn):
+    """Every failure reaches the visitor as a gr.Error with a plain message; the
+    traceback (for unexpected ones) goes to the server log only."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except gr.Error:
+            raise
+        except (E.ImageError, E.DemoError) as e:
+            raise gr.Error(str(e), print_exception=False) from None
+        except MemoryError:
+            raise gr.Error("This photo needs more memory than the server has; try a smaller one.",
+                           print_exception=False) from None
+        except Exception as e:  # noqa: BLE001 - never a traceback to the visitor
+            log.exception("unexpected failure in %s", fn.__name__)
+            raise gr.Error(f"Something went wrong ({type(e).__name__}); it has been logged. "
+                           "Try again, or another photo or model.", print_exception=False) from None
+
+    return wrapper
+
+
+def decode_upload(payload) -> tuple[E.Photo, str]:
+    """The decoded photo, and a file-name stem for what is made from it."""
+    upload = read_upload(payload)
+    if upload is None:
+        raise gr.Error("Upload a photo first (or pick an example below it).", print_exception=False)
+    return E.decode(upload.source, name=upload.name), upload.stem
+
+
+@E.GPU
+def run_model(photo: E.Photo, model: str, temperature: float | None, seed: int | None) -> E.Colorized:
+    return E.colorize_photo(photo, E.get_colorizer(model), temperature, seed)
+
+
+# The events run with preprocess=False, so values from API callers arrive unchecked.
+
+
+def _seed(seed) -> int | None:
+    """0, empty or None: the VAE's mean colorization (its latent at zero); any other
+    whole number: the sample drawn with that seed."""
+    if seed in (None, ""):
+        return None
+    try:
+        value = float(seed)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if not value.is_integer() or abs(value) >= 2**63:
+        raise gr.Error(f"The seed must be a whole number, not {seed!r}.", print_exception=False)
+    return int(value) or None
+
+
+def _temperature(t) -> float | None:
+    """None or empty: the model's own; else clipped to 0.01..2."""
+    if t in (None, ""):
+        return None
+    try:
+        value = float(t)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if value != value:
+        raise gr.Error(f"The temperature must be a number, not {t!r}.", print_exception=False)
+    return min(max(value, 0.01), 2.0)
+
+
+def _model(name) -> str:
+    if name in (None, ""):
+        return "default"
+    if not isinstance(name, str):
+        raise gr.Error(f"The model must be a name, not {name!r}.", print_exception=False)
+    return name
+
+
+@friendly
+def colorize_api(image: dict | None, model: str = "default", temperature: float | None = None,
+                 seed: int | None = None) -> str:
+    """Colorize one photo. image: any photo (a colour one is reduced to its lightness first);
+    model: a name from the model list or "default"; temperature: annealed-mean temperature of
+    bin models (None: the model's own); seed: the VAE's sample seed (None or 0: its mean colorization).
+    Returns the colorized PNG, the same size as the photo."""
+    photo, stem = decode_upload(image)
+    result = run_model(photo, _model(model), _temperature(temperature), _seed(seed))
+    return E.save_png(result.image, f"{stem}-colorized-{result.model}")
+
+
+@friendly
+def colorize_view(image: dict | None, model: str, temperature: float | None, seed: int | None,
+                  show_unsure: bool):
+    photo, stem = decode_upload(image)
+    result = run_model(photo, _model(model), _temperature(temperature), _seed(seed))  # T: bin models only
+    gray = E.gray_of(photo, E.DISPLAY_MAX)
+    after = E.downscale(result.image, E.DISPLAY_MAX)
+    png = E.save_png(result.image, f"{stem}-colorized-{result.model}")
+    w, h = photo.size
+    bits = [f"**{result.model}**", f"{w}×{h} px", f"{result.seconds:.2f} s"]
+    if result.temperature is not None:
+        bits.append(f"temperature {result.temperature:.2f}")
+    if result.seed is not None:
+        bits.append(f"seed {result.seed}")
+    unsure = gr.update(value=None, visible=False)
+    if result.entropy is not None and show_unsure:
+        heat, mean = E.uncertainty_map(result, gray)
+        unsure = gr.update(value=heat, visible=True)
+        bits.append(f"mean uncertainty {100 * mean:.0f}% of the maximum")
+    if after.size != result.image.size:
+        bits.append(f"shown at {after.size[0]}×{after.size[1]}, the PNG is full size")
+    return (gray, after), unsure, gr.update(value=png, interactive=True), " · ".join(bits)
+
+
+@friendly
+def compare_view(image: dict | None, models: list[str] | None = None, seed: int | None = None,
+                 progress=gr.Progress()):
+    """Colorize one photo with several models. Returns a gallery (the original or the gray
+    input first, then one image per model captioned with its name and run time), a table of
+    times and, when the photo is in colour, PSNR, AuC and colourfulness against it; and a note."""
+    if isinstance(models, str):
+        models = [models]
+    if not models:
+        raise gr.Error("Choose at least one model to compare (or press “All models”).", print_exception=False)
+    models = [_model(m) for m in models]
+    seed = _seed(seed)
+    photo, _ = decode_upload(image)
+    progress(0, desc="Reading the photo")
+    truth = E.is_colour(photo)
+    original = Image.fromarray(photo.rgb8)
+    display = E.DISPLAY_MAX // 2
+    gray = E.gray_of(photo, display)
+    gallery = [(E.downscale(original, display) if truth else gray,
+                "original (ground truth)" if truth else "input (black and white)")]
+    rows, skipped = [], []
+    if truth:
+        rows.append({"model": "ground truth", "seconds": None, "psnr": None, "auc": None,
+                     "colorfulness": E.scores(original, original)["colorfulness"]})
+        rows.append({"model": "gray (lightness only)", "seconds": None,
+                     **E.scores(E.gray_of(photo, E.SCORE_MAX), original)})
+    n = len(models)
+    for i, name in enumerate(models):
+        progress((i, n), desc=f"Colorizing with {name} ({i + 1}/{n})")
+        try:
+            result = run_model(photo, name, None, seed)
+        except E.DemoError as e:
+            skipped.append(f"{name}: {e}")
+            continue
+        ms = result.seconds * 1000
+        gallery.append((E.downscale(result.image, display), f"{result.model} · {ms:.0f} ms"))
+        row = {"model": result.model, "seconds": result.seconds}
+        if truth:
+            row.update(E.scores(result.image, original))
+        rows.append(row)
+    progress((n, n), desc="Done")
+    if len(gallery) == 1:
+        raise gr.Error("None of the chosen models could run: " + "; ".join(skipped), print_exception=False)
+    cols = ["model", "seconds", "psnr", "auc", "colorfulness"] if truth else ["model", "seconds"]
+    table = pd.DataFrame([{c: _fmt(c, r.get(c)) for c in cols} for r in rows], columns=cols)
+    table = table.rename(columns={"seconds": "time (s)", "psnr": "PSNR (dB)", "auc": "AuC", "colorfulness":
+                                  "colourfulness"})
+    w, h = photo.size
+    if truth:
+        note = (f"Your {w}×{h} photo is in colour, so it is the ground truth: each model saw only its lightness. "
+                f"Scores at most {E.SCORE_MAX} px on the long side: PSNR (higher = closer), AuC of the ab error "
+                "(0..1, higher = closer), Hasler–Süsstrunk colourfulness (compare with the ground truth's). "
+                "The gray row is the photo with no colour at all.")
+    else:
+        note = (f"Your {w}×{h} photo is black and white, so there is no ground truth to score against; "
+                "upload a colour photo to see PSNR, AuC and colourfulness.")
+    if skipped:
+        note += "\n\nSkipped: " + "; ".join(skipped)
+    return gallery, table, note
+
+
+def _fmt(col: str, v):
+    if v is None:
+        return "–"
+    if col == "model":
+        return v
+    return f"{v:.3f}" if col in ("seconds", "auc") else f"{v:.2f}"
+
+
+def model_changed(model: str):
+    """Show the controls that matter for this model, with its own defaults."""
+    info = next((m for m in E.model_infos() if m.name == model), None)
+    if info is None:
+        return gr.update(), gr.update(), gr.update(), "", E.about_markdown(model)
+    temperature, sampler, note = 0.38, False, ""
+    if info.weights:
+        try:
+            c = E.get_colorizer(model)
+            temperature, sampler = c.default_temperature, E.is_sampler(c)
+        except E.DemoError as e:
+            note = f"**Note:** {e}"
+    else:
+        note = f"**Note:** {model} has no trained weights here yet, so it cannot run: pick a model marked ✓."
+    return (gr.update(value=temperature, visible=info.uses_temperature),
+            gr.update(visible=sampler),
+            gr.update(visible=info.has_uncertainty),
+            note, E.about_markdown(model))
+
+
+# --------------------------------------------------------------------------
+# Layout
+
+
+def build_demo() -> gr.Blocks:
+    infos = E.model_infos()
+    names = [m.name for m in infos]
+    choices = [(m.label, m.name) for m in infos]
+    ready = [m.name for m in infos if m.weights]
+    first = next((m for m in infos if m.name == E.FLAGSHIP), infos[0])
+    examples = E.example_photos()
+
+    with gr.Blocks(title=TITLE, delete_cache=(3600, 3600)) as demo:
+        gr.Markdown(INTRO)
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=2, min_width=320):
+                photo = gr.Image(label="Photo", type="filepath", image_mode=None, sources=["upload", "clipboard"],
+                                 height=420, elem_id="photo")
+                if examples:
+                    gr.Examples(examples=examples, inputs=photo, label="Examples (scikit-image photos; "
+                                "camera and moon are real black-and-white photos)", examples_per_page=6)
+            with gr.Column(scale=3, min_width=420):
+                with gr.Tabs():
+                    with gr.Tab("Colorize", id="colorize"):
+                        with gr.Row(equal_height=True):
+                            model = gr.Dropdown(choices, value=first.name, label="Model", scale=3,
+                                                elem_id="colorize-model",
+                                                info="✓ = trained weights available")
+                            run = gr.Button("Colorize", variant="primary", scale=1, elem_id="colorize-btn")
+                        with gr.Row():
+                            temperature = gr.Slider(0.01, 1.0, value=0.38, step=0.01,
+                                                    label="Annealed-mean temperature",
+                                                    info="lower = bolder colours, higher = safer, duller ones",
+                                                    visible=first.uses_temperature)
+                            with gr.Column(visible=False, min_width=200) as seed_box:
+                                seed = gr.Number(value=0, precision=0, minimum=0, label="Sample seed",
+                                                 info="each seed is another plausible colorization; "
+                                                      "0 = the mean one")
+                                dice = gr.Button("Another sample", size="sm")
+                            show_unsure = gr.Checkbox(value=False, label="Where is it unsure?",
+                                                      info="heat map of the per-pixel entropy of the predicted "
+                                                           "colour distribution", visible=first.has_uncertainty)
+                        status = gr.Markdown(elem_id="status")
+                        slider = gr.ImageSlider(label="Before / after (drag the handle)", type="pil",
+                                                interactive=False, max_height=640, elem_id="result")
+                        unsure = gr.Image(label="Uncertainty: dark = sure, bright = unsure", type="pil",
+                                          interactive=False, visible=False, height=420, elem_id="unsure")
+                        download = gr.DownloadButton("Download the colorized PNG (full resolution)",
+                                                     interactive=False, elem_id="download")
+                        with gr.Accordion("About this model", open=False):
+                            about_here = gr.Markdown(E.about_markdown(first.name))
+                    with gr.Tab("Compare", id="compare"):
+                        models = gr.CheckboxGroup(choices, value=ready or names[:1], label="Models",
+                                                  info="✗ = no trained weights here (skipped)")
+                        with gr.Row():
+                            all_models = gr.Button("All models", size="sm")
+                            compare_seed = gr.Number(value=0, precision=0, minimum=0,
+                                                     label="VAE sample seed (0 = mean)",
+                                                     min_width=160)
+                            compare = gr.Button("Compare", variant="primary", elem_id="compare-btn")
+                        gallery = gr.Gallery(label="Side by side", columns=3, object_fit="contain", elem_id="gallery")
+                        table = gr.Dataframe(label="Scores against the original", interactive=False,
+                                             elem_id="scores")
+                        compare_note = gr.Markdown(label="note")
+                    with gr.Tab("About the models", id="about"):
+                        about_model = gr.Dropdown(choices, value=first.name, label="Model")
+                        about = gr.Markdown(E.about_markdown(first.name))
+                        gr.Dataframe(pd.DataFrame([{"model": m.name, "output": m.kind, "net size": m.net_size,
+                                                    "trained": "✓" if m.weights else "✗", "summary": m.summary}
+                                                   for m in infos]),
+                                     label="The model zoo", interactive=False, wrap=True,
+                                     column_widths=["20%", "10%", "9%", "10%", "51%"])
+
+        # The API-only endpoint: image in, PNG out (model by name or alias).
+        api_model = gr.Textbox(value="default", visible=False, label="model")
+        api_temperature = gr.Number(value=None, visible=False, label="temperature")
+        api_seed = gr.Number(value=None, precision=0, visible=False, label="seed")
+        api_out = gr.Image(type="filepath", format="png", visible=False, label="colorized")
+        api_trigger = gr.Button(visible=False)
+
+        # preprocess=False: the photo reaches the handlers as upload data, for colorcore to decode
+        # and judge (see read_upload); the other inputs arrive as their plain values.
+        limit = dict(concurrency_limit=CONCURRENCY, concurrency_id="colorize", preprocess=False)
+        view_outputs = [slider, unsure, download, status]
+        run.click(colorize_view, [photo, model, temperature, seed, show_unsure], view_outputs,
+                  api_name="colorize_view", api_visibility="undocumented", show_progress_on=slider, **limit)
+        dice.click(lambda: random.randrange(1, 1_000_000), None, seed, queue=False, api_visibility="private").then(
+            colorize_view, [photo, model, temperature, seed, show_unsure], view_outputs,
+            api_visibility="private", show_progress_on=slider, **limit)
+        api_trigger.click(colorize_api, [photo, api_model, api_temperature, api_seed], api_out,
+                          api_name="colorize", **limit)
+        model.change(model_changed, model, [temperature, seed_box, show_unsure, status, about_here],
+                     api_visibility="private", concurrency_limit=None)
+        compare.click(compare_view, [photo, models, compare_seed], [gallery, table, compare_note],
+                      api_name="compare", concurrency_limit=1, concurrency_id="compare", preprocess=False,
+                      show_progress_on=gallery)
+        all_models.click(lambda: gr.update(value=names), None, models, queue=False, api_visibility="private")
+        about_model.change(E.about_markdown, about_model, about, queue=False, api_visibility="private")
+    demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
+    return demo
+
+
+def launch(demo: gr.Blocks, host: str | None = None, port: int | None = None, **kwargs):
+    """Serve the demo with this app's limits and look; kwargs go to Blocks.launch."""
+    return demo.launch(server_name=host, server_port=port, max_file_size=MAX_FILE_SIZE, show_error=False,
+                       theme=gr.themes.Soft(), css=CSS, footer_links=["api"], **kwargs)
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
+                   help="interface to serve on (default 127.0.0.1; a Space sets 0.0.0.0)")
+    p.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", 7860)))
+    p.add_argument("--share", action="store_true", help="also open a public gradio.live link (needs internet)")
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    if os.environ.get("SPACE_ID"):  # on a Hugging Face Space: weights from the Hub
+        E.prefetch_weights()
+    launch(build_demo(), args.host, args.port, share=args.share)
+
+
+if __name__ == "__main__":
+    main()

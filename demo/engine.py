@@ -1,0 +1,475 @@
+"""What the demo computes, kept apart from its layout (demo/app.py).
+
+Colorizers are loaded lazily and cached; one photo is decoded once and then
+colorized by one model or many. Concurrent requests for the same model share
+one forward pass (see Batcher). Nothing here knows about Gradio except the
+optional @spaces.GPU wrapper.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import os
+import queue
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from concurrent.futures import Future
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # `python demo/app.py` from a checkout, or a Space
+    sys.path.insert(0, str(ROOT))
+
+import colorcore  # noqa: E402
+from colorcore import ImageError, WeightsCorrupt, WeightsNotFound, hub, load_image  # noqa: E402
+from colorcore.data import lab_batch  # noqa: E402
+from colorcore.metrics import ab_accuracy_curve, auc, colorfulness, psnr  # noqa: E402
+from colorcore.models import all_specs, get_spec, resolve  # noqa: E402
+from colorcore.pipeline import Colorizer, lightness, render_full  # noqa: E402
+
+log = logging.getLogger("colorcore.demo")
+
+FLAGSHIP = resolve("default")
+DISPLAY_MAX = int(os.environ.get("COLORCORE_DEMO_DISPLAY_MAX", 2048))  # long side of on-screen copies
+SCORE_MAX = 512  # long side at which the compare view scores outputs against a colour original
+CACHE = Path(os.environ.get("COLORCORE_CACHE", Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+                            / "colorcore"))
+OUT_DIR = Path(tempfile.gettempdir()) / "colorcore-demo"
+OUT_TTL_S = 3600
+
+# ZeroGPU runs @spaces.GPU functions in a worker process that holds the GPU only
+# during the call; the shared-batch thread would run outside it, so it is off there.
+try:  # pragma: no cover - only on Hugging Face Spaces
+    import spaces
+
+    GPU = spaces.GPU
+    ZERO_GPU = str(os.environ.get("SPACES_ZERO_GPU", "")).lower() in ("1", "t", "true")
+except ImportError:
+    def GPU(fn=None, **_):  # noqa: N802 - mirrors spaces.GPU
+        return fn if fn is not None else (lambda f: f)
+
+    ZERO_GPU = False
+
+
+class DemoError(Exception):
+    """A model that cannot run, in words for the visitor (unknown name, no or damaged weights)."""
+
+
+# --------------------------------------------------------------------------
+# Models
+
+
+@dataclass
+class ModelInfo:
+    name: str
+    kind: str
+    net_size: int
+    summary: str
+    aliases: tuple[str, ...]
+    hub_repo: str | None
+    weights: bool
+    source: str
+
+    @property
+    def label(self) -> str:
+        mark = "✓" if self.weights else "✗ no weights"
+        star = " — flagship" if self.name == FLAGSHIP else ""
+        return f"{self.name}{star} ({mark})"
+
+    @property
+    def uses_temperature(self) -> bool:
+        return self.kind in ("bins", "bins10")
+
+    @property
+    def has_uncertainty(self) -> bool:
+        return self.kind in ("bins", "bins10")
+
+
+def model_infos() -> list[ModelInfo]:
+    """Every registered model, flagship first, and whether its weights are at hand
+    (local folders, the Hub cache; no network)."""
+    rows = []
+    for spec in all_specs():
+        try:
+            source, present = str(hub.find_weights(spec.name, network=False)), True
+        except WeightsNotFound:
+            source, present = "", False
+        rows.append(ModelInfo(spec.name, spec.kind, spec.net_size, spec.summary, spec.aliases, spec.hub_repo,
+                              present, source))
+    return sorted(rows, key=lambda m: (m.name != FLAGSHIP, not m.weights, m.name))
+
+
+def prefetch_weights() -> None:
+    """On a Space: download every model's weights from the Hub up front, so the
+    model list shows them as available (a failure only logs)."""
+    for spec in all_specs():
+        try:
+            hub.find_weights(spec.name)
+        except Exception as e:  # noqa: BLE001 - best effort
+            log.warning("no weights for %s: %s", spec.name, e)
+
+
+_models: dict[str, Colorizer] = {}
+_models_lock = threading.Lock()
+
+
+def get_colorizer(name: str) -> Colorizer:
+    """The cached Colorizer for a model name or alias; DemoError if it has no weights."""
+    try:
+        key = resolve(name or "default")
+        spec = get_spec(key)
+    except KeyError as e:
+        raise DemoError(str(e.args[0]) if e.args else f"unknown model {name!r}") from None
+    with _models_lock:
+        if key not in _models:
+            try:
+                _models[key] = colorcore.load_colorizer(key)
+            except WeightsNotFound as e:
+                log.warning("%s", e)  # where it looked: for the log, not for the visitor
+                raise DemoError(f"Model {spec.name!r} has no trained weights here yet, so it cannot run; "
+                                "pick a model marked ✓.") from None
+            except WeightsCorrupt as e:
+                log.error("%s", e)
+                raise DemoError(f"The weights of {spec.name!r} failed their integrity check and were not "
+                                "loaded; pick another model.") from None
+            log.info("loaded %s from %s", key, _models[key].source)
+        return _models[key]
+
+
+def is_sampler(colorizer: Colorizer) -> bool:
+    """Whether the seed changes this model's output (the VAE draws its latent from it)."""
+    return colorizer.model.stochastic
+
+
+def max_entropy(colorizer: Colorizer) -> float:
+    """The largest possible entropy of the model's distribution, in nats."""
+    if colorizer.spec.kind == "bins10":
+        return 2 * math.log(10)
+    return math.log(colorizer.model.num_outputs)
+
+
+# --------------------------------------------------------------------------
+# Shared forward passes
+
+
+class Batcher:
+    """Runs the network for concurrent requests of the same model (and temperature)
+    as one batch. Each request decodes and checks its own photo first, so a bad
+    file fails only its own request; Gradio's batch=True would fail the whole
+    batch. Requests that wait while a batch runs form the next one: no added delay."""
+
+    def __init__(self, max_batch: int = 8):
+        self.max_batch = max_batch
+        self._queue: queue.Queue = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+        self.batch_sizes: list[int] = []  # recent batch sizes, for the tests and the log
+
+    def predict(self, colorizer: Colorizer, x: torch.Tensor, temperature: float | None) -> dict:
+        """x (1, 1, s, s) at the model's net size -> the model's output for it."""
+        if ZERO_GPU:
+            return colorizer.predict(x, temperature)
+        self._ensure_thread()
+        fut: Future = Future()
+        self._queue.put((colorizer, x, temperature, fut))
+        return fut.result()
+
+    def _ensure_thread(self) -> None:
+        with self._start_lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._loop, name="colorcore-batcher", daemon=True)
+                self._thread.start()
+
+    def _loop(self) -> None:
+        while True:
+            items = [self._queue.get()]
+            while True:
+                try:
+                    items.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            groups = defaultdict(list)
+            for item in items:
+                groups[(id(item[0]), item[2])].append(item)
+            for group in groups.values():
+                for i in range(0, len(group), self.max_batch):
+                    self._run(group[i:i + self.max_batch])
+
+    def _run(self, chunk: list) -> None:
+        colorizer, _, temperature, _ = chunk[0]
+        try:
+            out = colorizer.predict(torch.cat([x for _, x, _, _ in chunk]), temperature)
+            self.batch_sizes = (self.batch_sizes + [len(chunk)])[-100:]
+            for j, (_, _, _, fut) in enumerate(chunk):
+                fut.set_result({k: v[j:j + 1] for k, v in out.items()})
+        except BaseException as e:  # noqa: BLE001 - handed to every waiting request
+            for _, _, _, fut in chunk:
+                if not fut.done():
+                    fut.set_exception(e)
+
+
+BATCHER = Batcher()
+
+
+# --------------------------------------------------------------------------
+# Photos
+
+
+@dataclass
+class Photo:
+    """A decoded upload: 8-bit RGB pixels and their Lab lightness."""
+
+    rgb8: np.ndarray  # (H, W, 3) uint8
+    L: torch.Tensor  # (1, 1, H, W) in [0, 100]
+    name: str
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self.rgb8.shape[1], self.rgb8.shape[0]
+
+
+def decode(source, name: str | None = None) -> Photo:
+    """Path, bytes or PIL image -> Photo; ImageError (naming the problem) for a bad file."""
+    label = name or "the uploaded file"
+    rgb8 = np.asarray(load_image(source, name=label))
+    return Photo(rgb8, lightness(rgb8), label)
+
+
+def is_colour(photo: Photo) -> bool:
+    """A photo with real colour in it (not gray, not a faint cast): its colours can
+    serve as the ground truth. 95th percentile of chroma above 10 (Lab units)."""
+    r, g, b = (photo.rgb8[..., c] for c in range(3))
+    if np.array_equal(r, g) and np.array_equal(g, b):
+        return False
+    small = downscale(Image.fromarray(photo.rgb8), 256)
+    _, ab = lab_batch(to_tensor(np.asarray(small)))
+    chroma = torch.linalg.vector_norm(ab, dim=1).flatten()
+    return float(torch.quantile(chroma, 0.95)) > 10.0
+
+
+def to_tensor(rgb8: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(np.array(rgb8)).permute(2, 0, 1)[None].float() / 255
+
+
+def downscale(im: Image.Image, max_side: int) -> Image.Image:
+    """A copy at most max_side on the long side (bicubic, after a fast box reduction)."""
+    w, h = im.size
+    if max(w, h) <= max_side:
+        return im
+    s = max_side / max(w, h)
+    return im.resize((max(1, round(w * s)), max(1, round(h * s))), Image.Resampling.BICUBIC, reducing_gap=3.0)
+
+
+def gray_of(photo: Photo, max_side: int | None = None) -> Image.Image:
+    """What the model sees: the photo's own lightness as a gray picture, at most
+    max_side pixels on the long side (computed at that size: it is for display)."""
+    r, g, b = (photo.rgb8[..., c] for c in range(3))
+    image = Image.fromarray(photo.rgb8)
+    if max_side:
+        image = downscale(image, max_side)
+    if np.array_equal(r, g) and np.array_equal(g, b):
+        return image
+    L = lightness(np.asarray(image)) if max_side else photo.L
+    return Image.fromarray(render_full(L, torch.zeros(1, 2, 1, 1)))
+
+
+# --------------------------------------------------------------------------
+# Colorizing
+
+
+@dataclass
+class Colorized:
+    model: str
+    image: Image.Image  # full resolution, same size as the photo
+    entropy: torch.Tensor | None  # (h, w) at the model's resolution, in nats; bin models only
+    max_entropy: float
+    seconds: float  # network + full-size composition (decoding not included)
+    temperature: float | None
+    seed: int | None
+
+
+@torch.inference_mode()
+def colorize_photo(photo: Photo, colorizer: Colorizer, temperature: float | None = None,
+                   seed: int | None = None) -> Colorized:
+    """One decoded photo, one model -> the full-size colorization, the same
+    pixels as Colorizer.run gives for the photo."""
+    t0 = time.perf_counter()
+    kind = colorizer.spec.kind
+    t = None if kind == "ab" else (colorizer.default_temperature if temperature is None else float(temperature))
+    seed = None if seed is None or not is_sampler(colorizer) else int(seed)
+    x = colorizer.to_net(photo.L)
+    if seed is None:
+        out = BATCHER.predict(colorizer, x, t)
+    else:  # a seeded sample depends on its place in a batch: run it alone
+        out = colorizer.predict(x, t, seed)
+    image = Image.fromarray(render_full(photo.L, out["ab"]), "RGB")
+    entropy = out["entropy"][0] if "entropy" in out else None
+    return Colorized(colorizer.spec.name, image, entropy, max_entropy(colorizer), time.perf_counter() - t0, t, seed)
+
+
+# An inferno-like colour map: dark = sure, bright yellow = unsure.
+_MAP_STOPS = np.array([0.0, 0.25, 0.5, 0.75, 1.0])
+_MAP_RGB = np.array([[0, 0, 4], [87, 16, 110], [188, 55, 84], [249, 142, 9], [252, 255, 164]], dtype=np.float32)
+
+
+def heat(values: np.ndarray) -> np.ndarray:
+    """values in [0, 1] (H, W) -> uint8 RGB (H, W, 3)."""
+    v = np.clip(values, 0, 1)
+    return np.stack([np.interp(v, _MAP_STOPS, _MAP_RGB[:, c]) for c in range(3)], -1).astype(np.uint8)
+
+
+def uncertainty_map(result: Colorized, gray: Image.Image) -> tuple[Image.Image, float]:
+    """The per-pixel entropy of the predicted ab distribution, as a share of the
+    largest possible, laid over the gray photo. Returns the picture and the mean share."""
+    share = (result.entropy / result.max_entropy).clamp(0, 1)
+    colours = Image.fromarray(heat(share.numpy())).resize(gray.size, Image.Resampling.BILINEAR)
+    return Image.blend(gray.convert("RGB"), colours, 0.65), float(share.mean())
+
+
+def scores(output: Image.Image, truth: Image.Image) -> dict:
+    """PSNR (dB), AuC (0..1) and colourfulness of an output against the colour
+    original, both scaled to at most SCORE_MAX pixels on the long side."""
+    o, g = (to_tensor(np.asarray(downscale(im, SCORE_MAX).convert("RGB"))) for im in (output, truth))
+    _, ab_o = lab_batch(o)
+    _, ab_g = lab_batch(g)
+    return {"psnr": float(psnr(o, g)[0]), "auc": float(auc(ab_accuracy_curve(ab_o, ab_g))[0]),
+            "colorfulness": float(colorfulness(o)[0])}
+
+
+# --------------------------------------------------------------------------
+# Files handed back to the visitor
+
+
+def _sweep(folder: Path) -> None:
+    now = time.time()
+    for d in folder.glob("*"):
+        try:
+            if now - d.stat().st_mtime > OUT_TTL_S:
+                shutil.rmtree(d, ignore_errors=True)
+        except OSError:
+            pass
+
+
+def save_png(image: Image.Image, stem: str) -> str:
+    """Write a full-resolution PNG in a fresh folder under OUT_DIR; folders older
+    than an hour are removed on the way."""
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    _sweep(OUT_DIR)
+    folder = Path(tempfile.mkdtemp(dir=OUT_DIR))
+    path = folder / f"{stem}.png"
+    image.save(path, format="PNG", compress_level=1)
+    return str(path)
+
+
+def safe_stem(name: str | None, fallback: str = "photo") -> str:
+    stem = Path(name or fallback).stem
+    keep = "".join(c if c.isalnum() or c in "-_" else "-" for c in stem).strip("-")
+    return keep[:60] or fallback
+
+
+# --------------------------------------------------------------------------
+# Example photos
+
+
+EXAMPLES = ("astronaut", "coffee", "chelsea", "rocket", "camera", "moon")  # camera, moon: real B&W photos
+
+
+def example_photos() -> list[str]:
+    """scikit-image's bundled photos, written once to a cache folder outside the
+    repository. Empty when scikit-image is not installed."""
+    try:
+        import skimage.data as data
+    except ImportError:
+        log.warning("scikit-image is not installed: no example photos")
+        return []
+    folder = CACHE / "examples"
+    paths = []
+    for name in EXAMPLES:
+        path = folder / f"{name}.png"
+        if not path.is_file():
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_suffix(".tmp")
+                Image.fromarray(getattr(data, name)()).save(tmp, format="PNG")
+                tmp.replace(path)
+            except Exception as e:  # noqa: BLE001 - examples are a nicety
+                log.warning("example %s not written: %s", name, e)
+                continue
+        paths.append(str(path))
+    return paths
+
+
+__all__ = ["BATCHER", "DISPLAY_MAX", "DemoError", "FLAGSHIP", "GPU", "ImageError", "ModelInfo", "Photo",
+           "colorize_photo", "decode", "downscale", "example_photos", "get_colorizer", "gray_of", "is_colour",
+           "is_sampler", "model_infos", "prefetch_weights", "safe_stem", "save_png", "scores", "uncertainty_map"]
+
+
+# --------------------------------------------------------------------------
+# About a model
+
+
+def _card_text(info: ModelInfo) -> str:
+    """The model card (README.md beside the weights, or on the Hub), front matter removed."""
+    text = ""
+    if info.weights:
+        card = Path(info.source) / "README.md"
+        if card.is_file():
+            text = card.read_text(encoding="utf-8", errors="replace")
+        elif info.hub_repo:
+            try:
+                from huggingface_hub import constants, hf_hub_download
+
+                text = Path(hf_hub_download(info.hub_repo, "README.md", revision=get_spec(info.name).hub_revision,
+                                            local_files_only=constants.HF_HUB_OFFLINE)).read_text(encoding="utf-8")
+            except Exception:  # noqa: BLE001 - no card is not an error
+                text = ""
+    if text.startswith("---"):
+        end = text.find("\n---", 3)
+        text = text[end + 4:] if end >= 0 else text
+    return text.strip()
+
+
+_FACTS = (("loss", "loss"), ("data", "training data"), ("crop", "crop (px)"), ("batch", "batch"),
+          ("steps", "steps"), ("wall_s", "training wall time (s)"), ("hardware", "hardware"),
+          ("temperature", "annealed-mean temperature"), ("params", "parameters"), ("dtype", "weights dtype"),
+          ("bytes", "weights file (bytes)"))
+
+
+def about_markdown(name: str) -> str:
+    """What a model is, how it was trained and its numbers: the registry entry,
+    the weights' config.json and the model card."""
+    info = next((m for m in model_infos() if m.name == resolve(name or "default")), None)
+    if info is None:
+        return f"Unknown model `{name}`."
+    lines = [f"### {info.name}" + (" — the flagship" if info.name == FLAGSHIP else ""), "", info.summary, "",
+             f"- output: **{info.kind}** at {info.net_size}×{info.net_size} px"
+             + (f" · aliases: {', '.join(info.aliases)}" if info.aliases else "")]
+    if info.hub_repo:
+        lines.append(f"- Hub repository: `{info.hub_repo}`")
+    if not info.weights:
+        lines += ["", "**No trained weights for this model are available here yet**, so it cannot run."]
+        return "\n".join(lines)
+    try:
+        config = hub.read_config(Path(info.source))
+    except Exception:  # noqa: BLE001
+        config = {}
+    for key, label in _FACTS:
+        if config.get(key) not in (None, ""):
+            value = config[key]
+            if isinstance(value, dict):
+                value = ", ".join(f"{k}={v}" for k, v in value.items())
+            lines.append(f"- {label}: `{value}`")
+    if config.get("sha256"):
+        lines.append(f"- sha256: `{config['sha256'][:16]}…`")
+    card = _card_text(info)
+    lines += ["", "---", "", card] if card else ["", "_No model card (README.md) beside these weights._"]
+    return "\n".join(lines)

@@ -1,0 +1,494 @@
+"""The Gradio demo (demo/app.py), served on a free local port and called the way
+visitors and scripts call it: gradio_client and plain HTTP. Random weights for
+every registered model, written to a temp folder (COLORCORE_WEIGHTS), small
+photos; one server for the whole module."""
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+import torch
+from gradio_client import Client, handle_file
+from gradio_client.exceptions import AppError
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from colorcore import hub  # noqa: E402
+from colorcore.models import all_specs, get_spec  # noqa: E402
+
+MAX_FILE_SIZE = 1_000_000  # the test server's upload limit (COLORCORE_DEMO_MAX_FILE_SIZE)
+
+
+# --------------------------------------------------------------------------
+# Helpers shared with tests/test_demo_browser.py
+
+
+def write_random_weights(folder: Path, skip: tuple[str, ...] = ()) -> Path:
+    """Random-init weights for every registered model, in the layout colorcore.hub reads."""
+    torch.manual_seed(0)
+    for spec in all_specs():
+        if spec.name not in skip:
+            hub.export_weights(spec.build_for_weights(), folder / spec.name, {"name": spec.name,
+                                                                              "architecture": spec.name})
+    return folder
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class DemoServer:
+    """`python demo/app.py --port P` in a subprocess (as `make demo` runs it), offline,
+    on the given weights; stopped by its own PID."""
+
+    def __init__(self, weights: Path, workdir: Path, extra_env: dict | None = None):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self.log = workdir / "server.log"
+        env = {**os.environ, "COLORCORE_WEIGHTS": str(weights), "HF_HUB_OFFLINE": "1",
+               "GRADIO_ANALYTICS_ENABLED": "False", "OMP_NUM_THREADS": "1",
+               "COLORCORE_DEMO_MAX_FILE_SIZE": str(MAX_FILE_SIZE), "COLORCORE_CACHE": str(workdir / "cache"),
+               "GRADIO_TEMP_DIR": str(workdir / "gradio"), **(extra_env or {})}
+        env.pop("SPACE_ID", None)
+        self._log_file = open(self.log, "w")
+        self.proc = subprocess.Popen([sys.executable, str(ROOT / "demo" / "app.py"), "--port", str(self.port)],
+                                     cwd=ROOT, env=env, stdout=self._log_file, stderr=subprocess.STDOUT)
+
+    def wait(self, timeout: float = 180) -> "DemoServer":
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"the demo exited with {self.proc.returncode}:\n{self.log.read_text()}")
+            try:
+                if httpx.get(self.url, timeout=2).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        self.stop()
+        raise RuntimeError(f"the demo did not come up in {timeout} s:\n{self.log.read_text()}")
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=15)
+        self._log_file.close()
+
+
+def photo(path: Path, size=(96, 64), gray: bool = False) -> Path:
+    """A small real photo (scikit-image's cat), colour or black and white."""
+    import skimage.data
+
+    im = Image.fromarray(skimage.data.chelsea()).resize(size, Image.Resampling.BICUBIC)
+    (im.convert("L") if gray else im).save(path)
+    return path
+
+
+# --------------------------------------------------------------------------
+# Fixtures
+
+
+@pytest.fixture(scope="module")
+def weights(tmp_path_factory):
+    return write_random_weights(tmp_path_factory.mktemp("weights"))
+
+
+@pytest.fixture(scope="module")
+def server(weights, tmp_path_factory):
+    s = DemoServer(weights, tmp_path_factory.mktemp("server")).wait()
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="module")
+def client(server):
+    return Client(server.url, verbose=False, download_files=str(server.log.parent / "downloads"),
+                  analytics_enabled=False)
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    d = tmp_path_factory.mktemp("files")
+    colour, gray = photo(d / "cat.png"), photo(d / "cat_gray.png", gray=True)
+    data = colour.read_bytes()
+    bad = {
+        "empty": (d / "empty.png", b"", "empty"),
+        "not an image": (d / "notes.png", b"these are my holiday notes, not a picture\n" * 20,
+                         "not an image file"),
+        "truncated": (d / "cut.png", data[: len(data) // 2], "truncated or corrupt"),
+        "corrupt": (d / "scrambled.png", _scramble(data), "truncated or corrupt"),
+        "too many pixels": (d / "huge.png", None, "over the limit of 40 megapixels"),
+    }
+    for path, content, _ in bad.values():
+        if content is None:
+            Image.new("1", (8000, 6000)).save(path)  # 48 MP, a few kB on disk
+        else:
+            path.write_bytes(content)
+    big = d / "big.png"
+    big.write_bytes(os.urandom(MAX_FILE_SIZE + 1000))
+    return {"colour": colour, "gray": gray, "bad": bad, "big": big}
+
+
+def _scramble(png: bytes) -> bytes:
+    """A PNG whose compressed pixel data is overwritten: the header is fine, the pixels are not."""
+    start = png.index(b"IDAT") + 4
+    junk = bytes((i * 37 + 11) % 256 for i in range(len(png) - start - 16))
+    return png[:start] + junk + png[start + len(junk):]
+
+
+def lightness_of(path) -> np.ndarray:
+    from colorcore.pipeline import lightness
+
+    return lightness(np.asarray(Image.open(path).convert("RGB")))[0, 0].numpy()
+
+
+# --------------------------------------------------------------------------
+# The API
+
+
+def test_api_lists_named_endpoints(client):
+    info = client.view_api(print_info=False, return_format="dict")
+    named = info["named_endpoints"]
+    assert {"/colorize", "/compare"} <= set(named)
+    params = [p["parameter_name"] for p in named["/colorize"]["parameters"]]
+    assert params == ["image", "model", "temperature", "seed"]
+    assert all(p["parameter_has_default"] for p in named["/colorize"]["parameters"][1:])
+
+
+def test_colorize_default_model(client, files, weights, monkeypatch):
+    out = client.predict(handle_file(str(files["gray"])), api_name="/colorize")
+    assert out.endswith(".png") and "lite0-unet" in Path(out).name  # "default" is the flagship
+    result = Image.open(out)
+    assert result.mode == "RGB" and result.size == Image.open(files["gray"]).size
+    # the photo's own lightness is kept, and the pixels are the pipeline's own
+    assert np.abs(lightness_of(out) - lightness_of(files["gray"])).mean() < 1.0
+    monkeypatch.setenv("COLORCORE_WEIGHTS", str(weights))
+    import colorcore
+
+    expected = np.asarray(colorcore.load_colorizer("default", device="cpu").colorize(files["gray"]), dtype=int)
+    assert np.abs(np.asarray(result, dtype=int) - expected).max() <= 2
+
+
+@pytest.mark.parametrize("name", [s.name for s in all_specs()])
+def test_colorize_each_model(client, files, name):
+    out = client.predict(handle_file(str(files["colour"])), name, api_name="/colorize")
+    assert f"-colorized-{name}" in Path(out).name
+    result = Image.open(out)
+    assert result.size == Image.open(files["colour"]).size and result.mode == "RGB"
+
+
+def test_aliases_and_unknown_models(client, files):
+    for alias in {a for s in all_specs() for a in s.aliases}:
+        out = client.predict(handle_file(str(files["gray"])), alias, api_name="/colorize")
+        assert get_spec(alias).name in Path(out).name
+    with pytest.raises(AppError, match="unknown model 'no-such-model'"):
+        client.predict(handle_file(str(files["gray"])), "no-such-model", api_name="/colorize")
+
+
+def test_temperature_and_seed(client, files):
+    bins = next(s.name for s in all_specs() if s.kind == "bins")
+    hot, cold = (np.asarray(Image.open(client.predict(handle_file(str(files["gray"])), bins, t,
+                                                      api_name="/colorize")), dtype=int) for t in (1.0, 0.05))
+    assert np.abs(hot - cold).max() > 0, "the annealed-mean temperature must change a bin model's colours"
+
+    def vae(seed):
+        return np.asarray(Image.open(client.predict(handle_file(str(files["gray"])), "vae", None, seed,
+                                                    api_name="/colorize")), dtype=int)
+
+    mean, zero, one, two = vae(None), vae(0), vae(1), vae(2)
+    assert np.array_equal(mean, zero)  # 0 / None: the mean colorization
+    assert np.abs(one - two).max() > 0 and np.array_equal(one, vae(1))  # samples differ, and repeat
+
+
+def test_bad_options_are_clear_errors(client, files):
+    gray = handle_file(str(files["gray"]))
+    with pytest.raises(AppError, match="temperature must be a number, not 'hot'"):
+        client.predict(gray, "eccv16", "hot", None, api_name="/colorize")
+    with pytest.raises(AppError, match="seed must be a whole number, not 1.5"):
+        client.predict(gray, "vae", None, 1.5, api_name="/colorize")
+    with pytest.raises(AppError, match="model must be a name"):
+        client.predict(gray, ["vae"], None, None, api_name="/colorize")
+    assert Image.open(client.predict(gray, "eccv16", 5, None, api_name="/colorize")).mode == "RGB"  # clipped
+
+
+def test_ui_colorize_view(client, files):
+    """The Colorize button's event: before/after pair, uncertainty map, PNG, status line."""
+    bins = next(s.name for s in all_specs() if s.kind == "bins")
+    pair, unsure, download, status = client.predict(handle_file(str(files["colour"])), bins, 0.38, 0, True,
+                                                     api_name="/colorize_view")
+    before, after = (Image.open(p) for p in pair)
+    assert before.size == after.size == Image.open(files["colour"]).size
+    b = np.asarray(before.convert("RGB"), dtype=int)
+    assert np.abs(b[..., 0] - b[..., 1]).max() <= 2, "'before' shows what the model sees: the lightness"
+    assert unsure["visible"] is True and Image.open(unsure["value"]).size == before.size
+    assert download["value"].endswith(f"cat-colorized-{bins}.png")
+    assert bins in status and "uncertainty" in status
+    _, unsure, _, status = client.predict(handle_file(str(files["gray"])), "regression-l2", 0.38, 0, True,
+                                          api_name="/colorize_view")
+    assert unsure["visible"] is False and "regression-l2" in status  # no distribution, no map
+
+
+def test_compare_against_colour_original(client, files):
+    names = ["lite0-unet", "vae", "regression-l2"]
+    gallery, table, note = client.predict(handle_file(str(files["colour"])), names, 0, api_name="/compare")
+    captions = [g["caption"] for g in gallery]
+    assert captions[0] == "original (ground truth)"
+    for caption, name in zip(captions[1:], names):
+        assert re.fullmatch(rf"{name} · \d+ ms", caption)
+    assert all(Image.open(g["image"]).size == Image.open(files["colour"]).size for g in gallery)
+    assert table["headers"] == ["model", "time (s)", "PSNR (dB)", "AuC", "colourfulness"]
+    rows = {r[0]: r for r in table["data"]}
+    assert list(rows) == ["ground truth", "gray (lightness only)", *names]
+    for name in names:
+        psnr, auc_, cf = (float(v) for v in rows[name][2:])
+        assert 5 < psnr < 60 and 0 < auc_ <= 1 and cf >= 0
+    assert float(rows["ground truth"][4]) > 10  # the cat photo is colourful
+    assert "ground truth" in note
+
+
+def test_compare_black_and_white_photo_and_all_models(client, files):
+    names = [s.name for s in all_specs()]
+    gallery, table, note = client.predict(handle_file(str(files["gray"])), names, 0, api_name="/compare")
+    assert [g["caption"].split(" · ")[0] for g in gallery] == ["input (black and white)", *names]
+    assert table["headers"] == ["model", "time (s)"] and len(table["data"]) == len(names)
+    assert "no ground truth" in note
+
+
+def test_compare_needs_a_model(client, files):
+    with pytest.raises(AppError, match="Choose at least one model"):
+        client.predict(handle_file(str(files["gray"])), [], 0, api_name="/compare")
+
+
+@pytest.mark.parametrize("kind", ["empty", "not an image", "truncated", "corrupt", "too many pixels"])
+def test_bad_file_is_a_clear_error_and_the_server_stays_up(client, server, files, kind):
+    path, _, reason = files["bad"][kind]
+    for endpoint, args in (("/colorize", ()), ("/compare", (["lite0-unet"], 0))):
+        with pytest.raises(AppError) as err:
+            client.predict(handle_file(str(path)), *args, api_name=endpoint)
+        message = str(err.value)
+        assert reason in message and path.name in message, message
+        assert "Traceback" not in message and "/tmp" not in message
+    assert server.alive()
+    out = client.predict(handle_file(str(files["gray"])), api_name="/colorize")  # the next good call works
+    assert Image.open(out).size == Image.open(files["gray"]).size
+
+
+def test_file_over_the_upload_limit(client, server, files):
+    with pytest.raises(ValueError, match="exceeds the maximum file size"):
+        client.predict(handle_file(str(files["big"])), api_name="/colorize")
+    r = httpx.post(server.url + "gradio_api/upload", files={"files": ("big.png", files["big"].read_bytes())})
+    assert r.status_code == 413 and "maximum allowed size" in r.text
+    assert Image.open(client.predict(handle_file(str(files["gray"])), api_name="/colorize")).mode == "RGB"
+
+
+def _http_colorize(base: str, path: Path, model="default"):
+    """The plain-HTTP recipe from demo/README.md: upload, call, read the event stream."""
+    uploaded = httpx.post(base + "gradio_api/upload", files={"files": (path.name, path.read_bytes())}).json()[0]
+    data = [{"path": uploaded, "orig_name": path.name, "meta": {"_type": "gradio.FileData"}}, model, None, None]
+    event = httpx.post(base + "gradio_api/call/colorize", json={"data": data}).json()["event_id"]
+    stream = httpx.get(base + f"gradio_api/call/colorize/{event}", timeout=120).text
+    kind = re.search(r"^event: (\w+)", stream, re.M).group(1)
+    payload = json.loads(re.findall(r"^data: (.*)$", stream, re.M)[-1])
+    return kind, payload
+
+
+def test_plain_http(server, files):
+    kind, payload = _http_colorize(server.url, files["gray"])
+    assert kind == "complete"
+    png = httpx.get(payload[0]["url"]).content
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    kind, payload = _http_colorize(server.url, files["bad"]["not an image"][0])
+    assert kind == "error" and "notes.png: not an image file" in payload["error"]
+
+
+# --------------------------------------------------------------------------
+# In-process: the engine and the page
+
+
+@pytest.fixture
+def engine(weights, monkeypatch):
+    monkeypatch.setenv("COLORCORE_WEIGHTS", str(weights))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    from demo import engine as E
+
+    E._models.clear()
+    yield E
+    E._models.clear()
+
+
+def test_batched_forward_passes_match_single_ones(engine, files):
+    """Requests that arrive while the net is busy share the next forward pass, and
+    get the pixels they would have got alone."""
+    photos = [engine.decode(files["colour"]), engine.decode(files["gray"]), engine.decode(files["colour"])]
+    colorizer = engine.get_colorizer("eccv16")
+    alone = [np.asarray(engine.colorize_photo(p, colorizer).image, dtype=int) for p in photos]
+
+    release = threading.Event()
+    real_predict = colorizer.predict
+    calls = []
+
+    def slow_predict(x, temperature=None, seed=None):
+        calls.append(len(x))
+        if len(calls) == 1:
+            release.wait(10)  # hold the first batch until the others are queued
+        return real_predict(x, temperature, seed)
+
+    batcher = engine.Batcher()
+    engine_batcher, engine.BATCHER = engine.BATCHER, batcher
+    colorizer.predict = slow_predict
+    try:
+        results = [None] * 4
+        work = [photos[0], *photos]
+
+        def go(i):
+            results[i] = np.asarray(engine.colorize_photo(work[i], colorizer).image, dtype=int)
+
+        first = threading.Thread(target=go, args=(0,))
+        first.start()
+        while not calls:
+            time.sleep(0.01)
+        rest = [threading.Thread(target=go, args=(i,)) for i in (1, 2, 3)]
+        for t in rest:
+            t.start()
+        while batcher._queue.qsize() < 3:
+            time.sleep(0.01)
+        release.set()
+        for t in [first, *rest]:
+            t.join(30)
+    finally:
+        colorizer.predict = real_predict
+        engine.BATCHER = engine_batcher
+    assert calls == [1, 3]
+    for got, want in zip(results[1:], alone):
+        assert np.abs(got - want).max() <= 1
+
+
+def test_a_model_without_weights_is_a_message_not_a_crash(tmp_path, monkeypatch):
+    write_random_weights(tmp_path, skip=("vae",))
+    monkeypatch.setenv("COLORCORE_WEIGHTS", str(tmp_path))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    from demo import app
+    from demo import engine as E
+
+    monkeypatch.setattr(hub, "REPO_WEIGHTS", tmp_path / "no-shipped-weights")  # as if none were shipped
+    monkeypatch.setattr(E, "CACHE", tmp_path / "cache")  # the example photos
+    E._models.clear()
+    with pytest.raises(E.DemoError, match="'vae' has no trained weights here yet") as err:
+        E.get_colorizer("vae")
+    assert str(tmp_path) not in str(err.value)  # where it looked goes to the log, not to visitors
+    labels = {m.name: m.label for m in E.model_infos()}
+    assert labels["vae"].endswith("(✗ no weights)") and labels["lite0-unet"].endswith("(✓)")
+    demo = app.build_demo()  # builds with the model marked, and its about panel says so
+    assert "No trained weights" in E.about_markdown("vae")
+    assert any(getattr(b, "label", None) == "Model" for b in demo.blocks.values())
+    E._models.clear()
+
+
+def test_examples_are_written_outside_the_repository(tmp_path, monkeypatch):
+    from demo import engine as E
+
+    monkeypatch.setattr(E, "CACHE", tmp_path / "cache")
+    paths = [Path(p) for p in E.example_photos()]
+    assert [p.stem for p in paths] == ["astronaut", "coffee", "chelsea", "rocket", "camera", "moon"]
+    assert all(p.is_file() and ROOT not in p.parents for p in paths)
+    assert Image.open(paths[4]).mode == "L"  # camera: a real black-and-white photo
+    assert not list((ROOT / "demo").glob("*.png"))
+
+
+def test_space_card_matches_the_registry():
+    """demo/README.md is the Space's README: its front matter names the app, the hardware
+    and every model's Hub repo (regenerate with `python demo/publish.py --update-card`)."""
+    import gradio
+    import yaml
+
+    from demo import publish
+
+    text = (ROOT / "demo" / "README.md").read_text()
+    assert text == publish.render_card(text), "run: python demo/publish.py --update-card"
+    front = yaml.safe_load(text.split("---\n")[1])
+    assert front["sdk"] == "gradio" and front["app_file"] == "demo/app.py"
+    assert front["sdk_version"] == gradio.__version__ and front["suggested_hardware"]
+    assert sorted(front["models"]) == sorted(s.hub_repo for s in all_specs() if s.hub_repo)
+    assert (ROOT / front["app_file"]).is_file()
+
+
+def test_space_staging(tmp_path):
+    from demo import publish
+
+    out = publish.stage(tmp_path / "space")
+    assert (out / "README.md").read_text().startswith("---\ntitle:")
+    for f in ("demo/app.py", "demo/engine.py", "colorcore/pipeline.py", "colorcore/assets/ab_gamut.npz",
+              "requirements.txt"):
+        assert (out / f).is_file(), f
+    assert "gradio==" in (out / "requirements.txt").read_text()
+    names = {p.name for p in out.rglob("*")}
+    assert not names & {"__pycache__", "weights", "tests", "publish.py", "app.pyi"}
+
+
+def test_about_panel_reads_the_model_card(tmp_path, monkeypatch):
+    write_random_weights(tmp_path)
+    card = "---\nlicense: mit\ntags: [colorization]\n---\n# eccv16\n\n## Training\n\n20000 steps on 2 CPU cores.\n"
+    (tmp_path / "eccv16" / "README.md").write_text(card)
+    monkeypatch.setenv("COLORCORE_WEIGHTS", str(tmp_path))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    from demo import engine as E
+
+    about = E.about_markdown("eccv16")
+    assert "## Training" in about and "20000 steps on 2 CPU cores." in about
+    assert "license: mit" not in about and "sha256" in about and get_spec("eccv16").summary in about
+    assert "No model card" in E.about_markdown("vae")
+    assert "the flagship" in E.about_markdown("default")
+
+
+def test_the_awkward_file_corpus_through_the_web(client, server, tmp_path):
+    """tests/badfiles.py's corpus through /colorize: each good file gives a same-size PNG,
+    each bad one a clear error naming it, and the server stays up throughout. (The exact
+    wording of each error is colorcore.io's business, tested on its own.)"""
+    badfiles = pytest.importorskip("badfiles")
+    failures = []
+    for case, path in badfiles.write_corpus(tmp_path / "corpus"):
+        try:
+            out = client.predict(handle_file(str(path)), "regression-l2", api_name="/colorize")
+        except AppError as e:
+            if case.ok or not str(e).startswith(f"{path.name}: ") or "Traceback" in str(e):
+                failures.append(f"{case.kind}: {e}")
+            continue
+        if not case.ok:
+            failures.append(f"{case.kind}: no error")
+        elif Image.open(out).size != case.size:
+            failures.append(f"{case.kind}: {Image.open(out).size} != {case.size}")
+    assert not failures, "\n".join(failures)
+    assert server.alive()
+
+
+def test_uncertainty_map_is_dark_where_sure_and_bright_where_unsure():
+    from demo import engine as E
+
+    entropy = torch.linspace(0, 1, 16).repeat(8, 1) * math.log(229)  # sure on the left, unsure on the right
+    result = E.Colorized("x", Image.new("RGB", (64, 32)), entropy, math.log(229), 0.0, 0.38, None)
+    picture, mean = E.uncertainty_map(result, Image.new("L", (64, 32), 128))
+    a = np.asarray(picture, dtype=float).sum(-1)
+    assert picture.size == (64, 32) and abs(mean - 0.5) < 0.01
+    assert a[:, :8].mean() < a[:, 28:36].mean() < a[:, -8:].mean()
