@@ -7,7 +7,7 @@ import sys
 
 def _train(a):
     from .train import main
-    main(a.config, resume=a.resume, steps=a.steps, out=a.out, device=a.device)
+    main(a.config, resume=a.resume, steps=a.steps, out=a.out, device=a.device, minutes=a.minutes)
 
 
 def _gamut(a):
@@ -46,6 +46,11 @@ def _bench(a):
     return main(a.models, a.out, a.sizes, a.repeats, a.repeats_large, a.warmup, a.batch, a.threads, a.devices)
 
 
+def _card(a):
+    from .card import main
+    main(a.models, a.results)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m colorcore", description="Automatic photo colorization workbench")
     sub = p.add_subparsers(dest="command", required=True)
@@ -68,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--steps", type=int, help="override the config's step count")
     t.add_argument("--out", help="override the config's run folder")
     t.add_argument("--device", help="cpu or cuda (default: cuda when present)")
+    t.add_argument("--minutes", type=float, help="stop after this much wall time (checkpointed; --resume goes on)")
     t.set_defaults(func=_train)
 
     e = sub.add_parser("export", help="write weights/<name>/ from a run's last checkpoint")
@@ -100,6 +106,11 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
     b.add_argument("--devices", help="comma-separated, e.g. cpu or cpu,cuda (default: cpu, and cuda when present)")
     b.set_defaults(func=_bench)
+
+    k = sub.add_parser("card", help="write weights/<name>/README.md (model card) from config, log and results")
+    k.add_argument("--models", default="all")
+    k.add_argument("--results", default="results/val")
+    k.set_defaults(func=_card)
 
     g = sub.add_parser("gamut", help="rebuild the ab gamut bins and prior from training photos")
     g.add_argument("--data", default="../shared/data/train-*.tar")

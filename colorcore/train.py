@@ -111,6 +111,14 @@ class Trainer:
         p = min(1.0, (self.step - self.warmup) / max(1, self.steps - self.warmup))
         return 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * p))
 
+    def agree(self, flag: bool) -> bool:
+        """True on every rank if it is true on any (so all ranks stop together)."""
+        if self.world == 1:
+            return flag
+        t = torch.tensor([float(flag)], device=self.device)
+        dist.all_reduce(t, op=dist.ReduceOp.MAX)
+        return bool(t.item())
+
     def sync_buffers(self) -> None:
         """DDP keeps parameters equal but lets each rank update its own BatchNorm
         statistics after the last broadcast: end with rank 0's everywhere."""
@@ -175,7 +183,9 @@ class Trainer:
         self.model.train()
         return {k: float(np.mean(v)) for k, v in scores.items()}
 
-    def run(self, resume: bool = False) -> None:
+    def run(self, resume: bool = False, minutes: float | None = None) -> None:
+        """Train to the config's step count, or stop (with a checkpoint) once
+        `minutes` of wall time have passed; --resume continues either way."""
         self.out.mkdir(parents=True, exist_ok=True)
         if resume and self.resume() and self.rank == 0:
             print(f"resumed {self.out / 'last.pt'} at step {self.step}")
@@ -227,14 +237,13 @@ class Trainer:
                 running[k] = running.get(k, 0.0) + float(v.detach())
             running_n += 1
             bar.update(1)
-            if self.rank != 0:
-                continue
-            if self.step % log_every == 0 or self.step == self.steps:
-                n = running_n
+            out_of_time = self.agree(minutes is not None and time.time() - wall0 > 60 * minutes)
+            last = self.step == self.steps or out_of_time
+            if self.rank == 0 and (self.step % log_every == 0 or last):
                 row = {"step": self.step, "epoch": epoch, "lr": self.opt.param_groups[0]["lr"],
                        "images_per_s": seen / (time.time() - tick), "wall_s": prev_wall + time.time() - wall0}
-                row.update({k if k != "total" else "loss": v / n for k, v in running.items()})
-                if self.val is not None and (self.step % self.val_every == 0 or self.step == self.steps):
+                row.update({k if k != "total" else "loss": v / running_n for k, v in running.items()})
+                if self.val is not None and (self.step % self.val_every == 0 or last):
                     row.update(self.validate())
                 if writer is None:
                     new = fields is None
@@ -247,8 +256,10 @@ class Trainer:
                 log_file.flush()
                 bar.set_postfix(loss=f"{row['loss']:.4f}")
                 running, running_n, seen, tick = {}, 0, 0, time.time()
-            if self.step % ckpt_every == 0 or self.step == self.steps:
+            if self.rank == 0 and (self.step % ckpt_every == 0 or last):
                 self.save()
+            if out_of_time:
+                break
         bar.close()
         self.sync_buffers()
         if log_file:
@@ -256,7 +267,7 @@ class Trainer:
 
 
 def main(config: str, resume: bool = False, steps: int | None = None, out: str | None = None,
-         device: str | None = None) -> Path:
+         device: str | None = None, minutes: float | None = None) -> Path:
     cfg = load_config(config)
     if steps is not None:
         cfg["train"]["steps"] = steps
@@ -270,7 +281,7 @@ def main(config: str, resume: bool = False, steps: int | None = None, out: str |
             torch.cuda.set_device(dev)
     out_dir = Path(out or cfg["train"].get("out", f"runs/{cfg['model']}"))
     try:
-        Trainer(cfg, out_dir, dev, rank, world).run(resume=resume)
+        Trainer(cfg, out_dir, dev, rank, world).run(resume=resume, minutes=minutes)
     finally:
         if world > 1:
             dist.destroy_process_group()

@@ -108,3 +108,11 @@ def test_two_ddp_processes_end_with_identical_weights(photo_folder, tmp_path):
     from colorcore.models import get_spec
     init = get_spec("classification").build().state_dict()
     assert any(not torch.equal(init[k], a[k]) for k in a if init[k].is_floating_point())
+
+
+def test_a_time_budget_stops_with_a_checkpoint_and_a_final_log_row(photo_folder, tmp_path):
+    config = tiny_config("regression-l2", photo_folder, tmp_path, steps=50)
+    run = train_main(str(config), device="cpu", minutes=0)
+    rows = read_log(run)
+    assert [int(r["step"]) for r in rows] == [1] and rows[0]["val_psnr"] != ""
+    assert torch.load(run / "last.pt", weights_only=True)["step"] == 1
