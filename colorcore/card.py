@@ -46,8 +46,8 @@ def _fmt(v: str) -> str:
 
 def metrics_table(results: Path, name: str) -> str:
     rows = {r["model"]: r for r in _read_csv(results / "metrics.csv")}
-    if name not in rows:
-        return f"_Not evaluated yet: run the command below._\n"
+    if rows.get(name, {}).get("weights") != "trained":
+        return "_Not evaluated with trained weights yet: run the command below, then `python -m colorcore card`._\n"
     keep = [m for m in (name, "gray", "ground-truth") if m in rows]
     cols = [(k, t) for k, t in METRIC_COLUMNS if k in rows[name]]
     lines = ["| model | " + " | ".join(t for _, t in cols) + " |", "|---" * (len(cols) + 1) + "|"]
@@ -57,7 +57,7 @@ def metrics_table(results: Path, name: str) -> str:
     info = json.loads(meta.read_text()) if meta.exists() else {}
     lines.append("")
     lines.append(f"On {info.get('images', '?')} images of `{info.get('data', results.name)}`, "
-                 f"commit {str(info.get('commit', '?'))[:10]}, {info.get('date', '?')}.")
+                 f"commit {str(info.get('commit', '?'))[:10]}, {info.get('date_utc', '?')}.")
     return "\n".join(lines) + "\n"
 
 

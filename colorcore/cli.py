@@ -51,6 +51,11 @@ def _card(a):
     main(a.models, a.results)
 
 
+def _tune(a):
+    from .tune import main
+    main(a.model, a.data, a.limit, a.psnr_margin, a.write, a.temperatures)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m colorcore", description="Automatic photo colorization workbench")
     sub = p.add_subparsers(dest="command", required=True)
@@ -111,6 +116,15 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--models", default="all")
     k.add_argument("--results", default="results/val")
     k.set_defaults(func=_card)
+
+    u = sub.add_parser("tune", help="choose a bin model's annealed-mean temperature on held-out photos")
+    u.add_argument("--model", required=True)
+    u.add_argument("--data", required=True, help="photos that are not the validation set")
+    u.add_argument("--limit", type=int, default=200)
+    u.add_argument("--psnr-margin", type=float, default=0.5, help="dB under the gray image's PSNR allowed")
+    u.add_argument("--temperatures", help="comma-separated grid (default 0.1 ... 1.0)")
+    u.add_argument("--write", action="store_true", help="store the choice in weights/<name>/config.json")
+    u.set_defaults(func=_tune)
 
     g = sub.add_parser("gamut", help="rebuild the ab gamut bins and prior from training photos")
     g.add_argument("--data", default="../shared/data/train-*.tar")

@@ -1,0 +1,66 @@
+"""Model cards are written from measured files only; the temperature choice rule."""
+import csv
+import json
+
+import pytest
+
+from colorcore import card, tune
+from colorcore.hub import export_weights
+from colorcore.models import get_spec
+
+
+@pytest.fixture
+def weights_root(tmp_path, monkeypatch):
+    spec = get_spec("regression-l2")
+    folder = tmp_path / "weights" / spec.name
+    export_weights(spec.build_for_weights(), folder,
+                   {"name": spec.name, "net_size": spec.net_size, "kind": spec.kind, "params": 123,
+                    "steps": 77, "wall_s": 600, "hardware": "test box", "loss": {"name": "ab_l2"}})
+    with open(folder / "train_log.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["step", "loss", "val_psnr", "val_colorfulness", "val_auc"])
+        w.writerow([77, 0.5, 21.5, 12.0, 0.88])
+    monkeypatch.setattr(card, "REPO_WEIGHTS", tmp_path / "weights")
+    return tmp_path
+
+
+def write_results(root, weights: str):
+    res = root / "results"
+    res.mkdir(exist_ok=True)
+    cols = ["model", "weights", "psnr", "auc", "colorfulness"]
+    with open(res / "metrics.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(cols)
+        w.writerow(["gray", "none", 22.5, 0.88, 0.0])
+        w.writerow(["ground-truth", "none", "inf", 1.0, 41.0])
+        w.writerow(["regression-l2", weights, 23.25, 0.9012, 17.5])
+    (res / "meta.json").write_text(json.dumps({"images": 300, "data": "val.tar", "commit": "abc", "date_utc": "today"}))
+    return res
+
+
+def test_card_has_hugging_face_front_matter_and_measured_numbers(weights_root):
+    res = write_results(weights_root, "trained")
+    text = card.write_card("regression-l2", res).read_text()
+    front = text.split("---")[1]
+    for key in ("license:", "library_name: colorcore", "tags:", "metrics:", "- psnr"):
+        assert key in front
+    assert "| regression-l2 | 23.25 | 0.901 | 17.50 |" in text and "| gray |" in text
+    assert "Steps: 77" in text and "PSNR 21.50 dB" in text
+
+
+def test_card_never_quotes_numbers_of_random_weights(weights_root):
+    res = write_results(weights_root, "random")
+    text = card.write_card("regression-l2", res).read_text()
+    assert "23.25" not in text and "Not evaluated with trained weights yet" in text
+
+
+def test_temperature_choice_is_the_most_colourful_within_the_psnr_margin():
+    ref = {"gray_psnr": 22.0, "truth_colorfulness": 40.0}
+    rows = [{"temperature": 0.1, "psnr": 20.0, "colorfulness": 45.0},
+            {"temperature": 0.3, "psnr": 21.6, "colorfulness": 33.0},
+            {"temperature": 0.5, "psnr": 21.9, "colorfulness": 25.0},
+            {"temperature": 1.0, "psnr": 22.3, "colorfulness": 12.0}]
+    assert tune.choose(rows, ref, psnr_margin=0.5)["temperature"] == 0.3
+    assert tune.choose(rows, ref, psnr_margin=0.05)["temperature"] == 1.0
+    assert tune.choose(rows, ref, psnr_margin=5.0)["temperature"] == 0.3  # 0.1 passes the truth's CF
+    assert tune.choose(rows, {"gray_psnr": 30.0, "truth_colorfulness": 40.0}, 0.5)["temperature"] == 1.0
