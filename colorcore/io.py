@@ -2,7 +2,8 @@
 RGB PIL image out, or an ImageError that names the file and the problem.
 
 Guards: empty files, non-images, truncated or corrupt data, decompression bombs
-(the pixel count is checked from the header, before any pixel is decoded).
+(the pixel count is checked from the header, before any pixel is decoded), and
+only the common photo formats' decoders ever see the bytes (FORMATS).
 """
 from __future__ import annotations
 
@@ -18,6 +19,10 @@ from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 ImageFile.LOAD_TRUNCATED_IMAGES = False  # a truncated file is an error, never a half-gray picture
 MAX_PIXELS = int(os.environ.get("COLORCORE_MAX_PIXELS", 40_000_000))  # a 12 MP photo fits thrice
 MAX_BYTES = int(os.environ.get("COLORCORE_MAX_BYTES", 50 * 1024 * 1024))
+# The decoders trusted with strangers' files. Pillow can read some forty formats; the rest
+# are refused by name (EPS, for one, would hand the file to Ghostscript).
+FORMATS = ("JPEG", "PNG", "GIF", "BMP", "TIFF", "WEBP", "PPM")  # JPEG covers MPO (phones)
+_ACCEPTED = "use JPEG, PNG, WebP, TIFF, GIF, BMP or PPM"
 
 ImageSource = Union[str, os.PathLike, bytes, bytearray, BinaryIO, Image.Image]
 
@@ -34,6 +39,20 @@ def describe(src: ImageSource, name: str | None = None) -> str:
     if isinstance(src, Image.Image):
         return "the image"
     return getattr(src, "name", None) or "the uploaded data"
+
+
+def _sniff(head: bytes) -> str | None:
+    """The format Pillow would take a file for, from its signature alone: each
+    plugin's own prefix test, on the first 16 bytes, as Image.open does. Nothing is parsed."""
+    Image.init()
+    for fmt in Image.ID:
+        accept = Image.OPEN[fmt][1]
+        try:
+            if accept is not None and accept(head):
+                return fmt
+        except Exception:  # noqa: BLE001 - a prefix test that cannot judge these bytes
+            continue
+    return None
 
 
 def _open(src: ImageSource, label: str, max_bytes: int) -> Image.Image:
@@ -56,8 +75,13 @@ def _open(src: ImageSource, label: str, max_bytes: int) -> Image.Image:
     if len(data) > max_bytes:
         raise ImageError(f"{label}: the file is over the {max_bytes / 2**20:.0f} MB limit")
     try:
-        return Image.open(io.BytesIO(data))
+        return Image.open(io.BytesIO(data), formats=FORMATS)
     except UnidentifiedImageError:
+        fmt = _sniff(data[:16])
+        if fmt in FORMATS:  # the signature is right, the header behind it is not
+            raise ImageError(f"{label}: corrupt {fmt} file (its header could not be read)") from None
+        if fmt:
+            raise ImageError(f"{label}: {fmt} files are not accepted ({_ACCEPTED})") from None
         raise ImageError(f"{label}: not an image file (unrecognised format)") from None
     except Image.DecompressionBombError as e:
         raise ImageError(f"{label}: the header claims too many pixels, over the limit ({e})") from None

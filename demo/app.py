@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import gradio as gr
+from gradio.utils import get_upload_folder, is_in_or_equal
 import pandas as pd
 import torch
 from PIL import Image
@@ -77,11 +78,17 @@ def read_upload(payload) -> Upload | None:
     name = Path(orig).name if orig else "the uploaded file"
     stem = E.safe_stem(orig)
     if not path and url and url.startswith("data:"):
+        limit = gr.utils._parse_file_size(MAX_FILE_SIZE)  # base64: 4 characters for every 3 bytes
+        if limit and len(url) > limit * 4 // 3 + 1024:
+            raise gr.Error(f"{name}: the file is over the upload limit ({MAX_FILE_SIZE})", print_exception=False)
         try:
             return Upload(base64.b64decode(url.split(",", 1)[1], validate=False), name, stem)
         except (IndexError, binascii.Error, ValueError):
             raise gr.Error(f"{name}: not a readable image (bad data URL)", print_exception=False) from None
     if not path:
+        raise gr.Error("No image was received.", print_exception=False)
+    if not is_in_or_equal(path, get_upload_folder()):  # only files Gradio itself received, never a path a client names
+        log.warning("refused a path outside the upload folder: %r", path)
         raise gr.Error("No image was received.", print_exception=False)
     return Upload(path, name, stem)
 
