@@ -7,7 +7,8 @@ import sys
 
 def _train(a):
     from .train import main
-    main(a.config, resume=a.resume, steps=a.steps, out=a.out, device=a.device, minutes=a.minutes)
+    main(a.config, resume=a.resume, steps=a.steps, out=a.out, device=a.device, minutes=a.minutes,
+         train_data=a.train_data, init_weights=a.init_weights)
 
 
 def _gamut(a):
@@ -78,6 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--steps", type=int, help="override the config's step count")
     t.add_argument("--out", help="override the config's run folder")
     t.add_argument("--device", help="cpu or cuda (default: cuda when present)")
+    t.add_argument("--init-weights", metavar="DIR",
+                   help="with no checkpoint to resume: start from an exported weights folder at its step")
+    t.add_argument("--train-data", help="override the config's training photos (folder, tar or glob)")
     t.add_argument("--minutes", type=float, help="stop after this much wall time (checkpointed; --resume goes on)")
     t.set_defaults(func=_train)
 

@@ -13,6 +13,7 @@ import csv
 import math
 import os
 import random
+import shutil
 import time
 import tomllib
 from contextlib import nullcontext
@@ -152,6 +153,20 @@ class Trainer:
         torch.set_rng_state(state["torch_rng"])
         return True
 
+    def start_from_weights(self, folder: Path) -> None:
+        """Continue from exported weights (model only: the optimiser starts fresh),
+        at the step they were exported at, with their log carried over. For a new
+        machine where runs/ is gone but weights/<name>/ was committed."""
+        from .hub import apply_state, load_state
+
+        state, config = load_state(Path(folder))
+        apply_state(self.model, state, str(folder))
+        self.step = int(config.get("steps", 0))
+        log = Path(folder) / "train_log.csv"
+        if log.exists() and self.rank == 0:
+            self.out.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(log, self.out / "train_log.csv")
+
     def batches(self):
         """Endless batches; the position in the epoch follows from the step."""
         per_epoch = len(range(self.rank, len(self.data), self.world)) // self.batch
@@ -183,12 +198,18 @@ class Trainer:
         self.model.train()
         return {k: float(np.mean(v)) for k, v in scores.items()}
 
-    def run(self, resume: bool = False, minutes: float | None = None) -> None:
+    def run(self, resume: bool = False, minutes: float | None = None, init_weights: str | None = None) -> None:
         """Train to the config's step count, or stop (with a checkpoint) once
         `minutes` of wall time have passed; --resume continues either way."""
         self.out.mkdir(parents=True, exist_ok=True)
-        if resume and self.resume() and self.rank == 0:
-            print(f"resumed {self.out / 'last.pt'} at step {self.step}")
+        if resume and self.resume():
+            if self.rank == 0:
+                print(f"resumed {self.out / 'last.pt'} at step {self.step}")
+        elif init_weights:
+            self.start_from_weights(Path(init_weights))
+            resume = True  # append to the carried-over log
+            if self.rank == 0:
+                print(f"started from {init_weights} at step {self.step}")
         log_path = self.out / "train_log.csv"
         writer, log_file, fields = None, None, None
         wall0 = time.time()
@@ -267,10 +288,13 @@ class Trainer:
 
 
 def main(config: str, resume: bool = False, steps: int | None = None, out: str | None = None,
-         device: str | None = None, minutes: float | None = None) -> Path:
+         device: str | None = None, minutes: float | None = None, train_data: str | None = None,
+         init_weights: str | None = None) -> Path:
     cfg = load_config(config)
     if steps is not None:
         cfg["train"]["steps"] = steps
+    if train_data is not None:
+        cfg["data"]["train"] = train_data
     world = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
     dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
@@ -281,7 +305,7 @@ def main(config: str, resume: bool = False, steps: int | None = None, out: str |
             torch.cuda.set_device(dev)
     out_dir = Path(out or cfg["train"].get("out", f"runs/{cfg['model']}"))
     try:
-        Trainer(cfg, out_dir, dev, rank, world).run(resume=resume, minutes=minutes)
+        Trainer(cfg, out_dir, dev, rank, world).run(resume=resume, minutes=minutes, init_weights=init_weights)
     finally:
         if world > 1:
             dist.destroy_process_group()

@@ -116,3 +116,20 @@ def test_a_time_budget_stops_with_a_checkpoint_and_a_final_log_row(photo_folder,
     rows = read_log(run)
     assert [int(r["step"]) for r in rows] == [1] and rows[0]["val_psnr"] != ""
     assert torch.load(run / "last.pt", weights_only=True)["step"] == 1
+
+
+def test_training_continues_from_exported_weights_when_the_run_folder_is_gone(photo_folder, tmp_path):
+    from colorcore.export import main as export_main
+    from colorcore.hub import load_state
+
+    config = tiny_config("classification", photo_folder, tmp_path, steps=2, val_every=0)
+    run = train_main(str(config), device="cpu")
+    export_main(str(config), out=str(tmp_path / "w"), run=str(run))
+    import shutil
+    shutil.rmtree(run)
+    train_main(str(config), resume=True, steps=4, device="cpu", init_weights=str(tmp_path / "w"))
+    assert [int(r["step"]) for r in read_log(run)] == [2, 4]
+    state, _ = load_state(tmp_path / "w")
+    after = torch.load(run / "last.pt", weights_only=True)
+    assert after["step"] == 4
+    assert any(not torch.equal(state[k].float(), after["model"][k].float()) for k in state if state[k].is_floating_point())
