@@ -20,7 +20,9 @@ from safetensors.torch import load_file, save_file
 
 from .models import get_spec
 
-REPO_WEIGHTS = Path(__file__).resolve().parent.parent / "weights"
+# The shipped weights; COLORCORE_REPO_WEIGHTS moves it (tests point it at an empty
+# folder to see how the project behaves where no weights were shipped).
+REPO_WEIGHTS = Path(os.environ.get("COLORCORE_REPO_WEIGHTS") or Path(__file__).resolve().parent.parent / "weights")
 WEIGHTS_FILE, CONFIG_FILE = "model.safetensors", "config.json"
 
 

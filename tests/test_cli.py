@@ -13,7 +13,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def cli(*args, weights: Path, timeout=600):
-    env = {**os.environ, "COLORCORE_WEIGHTS": str(weights), "HF_HUB_OFFLINE": "1"}
+    """Run the CLI with `weights` as the only weights it can find (none shipped)."""
+    env = {**os.environ, "COLORCORE_WEIGHTS": str(weights), "HF_HUB_OFFLINE": "1",
+           "COLORCORE_REPO_WEIGHTS": str(weights / "no-shipped-weights")}
     return subprocess.run([sys.executable, "-m", "colorcore", *map(str, args)], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=timeout)
 

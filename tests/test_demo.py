@@ -61,6 +61,7 @@ class DemoServer:
         self.url = f"http://127.0.0.1:{self.port}/"
         self.log = workdir / "server.log"
         env = {**os.environ, "COLORCORE_WEIGHTS": str(weights), "HF_HUB_OFFLINE": "1",
+               "COLORCORE_REPO_WEIGHTS": str(workdir / "no-shipped-weights"),  # only `weights` count
                "GRADIO_ANALYTICS_ENABLED": "False", "OMP_NUM_THREADS": "1",
                "COLORCORE_DEMO_MAX_FILE_SIZE": str(MAX_FILE_SIZE), "COLORCORE_CACHE": str(workdir / "cache"),
                "GRADIO_TEMP_DIR": str(workdir / "gradio"), **(extra_env or {})}
