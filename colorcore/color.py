@@ -63,31 +63,54 @@ def gray_rgb_from_l(L: torch.Tensor) -> torch.Tensor:
     return torch.where(y > 0.0031308, 1.055 * y.clamp(min=0.0031308) ** (1 / 2.4) - 0.055, 12.92 * y).clamp(0, 1)
 
 
-def fit_to_gamut(L: torch.Tensor, ab: torch.Tensor, steps: int = 8) -> torch.Tensor:
-    """Shrink ab towards 0 wherever (L, ab) falls outside sRGB, so that clipping
-    never changes the lightness. Bisection runs only on out-of-gamut pixels."""
-    lab = torch.cat([L, ab], dim=1)
-    rgb = lab_to_rgb_unclipped(lab)
-    tol = 1e-4
-    bad = ((rgb < -tol) | (rgb > 1 + tol)).any(dim=1)  # (B, H, W)
+_RGB_FROM_XYZ_WHITE = (_RGB_FROM_XYZ * _WHITE[None, :]).tolist()  # white point folded in
+
+
+def _finv(f: torch.Tensor) -> torch.Tensor:
+    return torch.where(f > 6 / 29, f * f * f, (f - 16 / 116) * (3 * (6 / 29) ** 2))
+
+
+def lab_to_linear(L: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> list[torch.Tensor]:
+    """Lab planes (any equal shapes) -> linear-light R, G, B planes (unclipped).
+    Plane by plane with scalar coefficients: fast on full-size photos."""
+    fy = (L + 16) / 116
+    xyz = (_finv(fy + a / 500), _finv(fy), _finv(fy - b / 200))
+    return [m[0] * xyz[0] + m[1] * xyz[1] + m[2] * xyz[2] for m in _RGB_FROM_XYZ_WHITE]
+
+
+def _outside(rgb: list[torch.Tensor], tol: float = 1e-5) -> torch.Tensor:
+    lo = torch.minimum(torch.minimum(rgb[0], rgb[1]), rgb[2])
+    hi = torch.maximum(torch.maximum(rgb[0], rgb[1]), rgb[2])
+    return (lo < -tol) | (hi > 1 + tol)
+
+
+def shrink_to_gamut(L: torch.Tensor, a: torch.Tensor, b: torch.Tensor, steps: int = 8):
+    """Lab planes -> (a, b, linear R, G, B planes) with the chroma of every
+    out-of-gamut pixel shrunk towards 0 (bisection, only on those pixels) until it
+    fits sRGB, so that clipping never changes the lightness."""
+    rgb = lab_to_linear(L, a, b)
+    bad = _outside(rgb)
     if not bad.any():
-        return ab
+        return a, b, rgb
     idx = bad.nonzero(as_tuple=True)
-    Lb = L[:, 0][idx]
-    ab_b = torch.stack([ab[:, 0][idx], ab[:, 1][idx]], dim=0)  # (2, N)
-    lo = torch.zeros_like(Lb)
-    hi = torch.ones_like(Lb)
+    Lb, ab_b = L[idx], torch.stack([a[idx], b[idx]])
+    lo, hi = torch.zeros_like(Lb), torch.ones_like(Lb)
     for _ in range(steps):
         mid = (lo + hi) / 2
-        trial = torch.cat([Lb[None], ab_b * mid[None]], dim=0).T.reshape(-1, 3, 1, 1)
-        out = lab_to_rgb_unclipped(trial).reshape(-1, 3)
-        ok = ((out >= -tol) & (out <= 1 + tol)).all(dim=1)
-        lo = torch.where(ok, mid, lo)
-        hi = torch.where(ok, hi, mid)
-    ab = ab.clone()
-    ab[:, 0][idx] = ab_b[0] * lo
-    ab[:, 1][idx] = ab_b[1] * lo
-    return ab
+        ok = ~_outside(lab_to_linear(Lb, ab_b[0] * mid, ab_b[1] * mid))
+        lo, hi = torch.where(ok, mid, lo), torch.where(ok, hi, mid)
+    a, b = a.clone(), b.clone()
+    a[idx], b[idx] = ab_b[0] * lo, ab_b[1] * lo
+    fixed = lab_to_linear(Lb, a[idx], b[idx])
+    for c in range(3):
+        rgb[c][idx] = fixed[c]
+    return a, b, rgb
+
+
+def fit_to_gamut(L: torch.Tensor, ab: torch.Tensor, steps: int = 8) -> torch.Tensor:
+    """(B, 1, H, W) L and (B, 2, H, W) ab -> ab pulled into the sRGB gamut."""
+    a, b, _ = shrink_to_gamut(L[:, 0], ab[:, 0], ab[:, 1], steps)
+    return torch.stack([a, b], dim=1)
 
 
 # --------------------------------------------------------------------------

@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from . import hub
-from .color import _RGB_FROM_XYZ, _WHITE, compose
+from .color import compose, shrink_to_gamut
 from .io import ImageSource, load_image
 from .models import ColorNet, ModelSpec, get_spec
 
@@ -33,7 +33,6 @@ _LUT_SIZE = 65535
 _SRGB8 = torch.from_numpy(np.round(255 * np.where(
     np.linspace(0, 1, _LUT_SIZE + 1) <= 0.0031308, 12.92 * np.linspace(0, 1, _LUT_SIZE + 1),
     1.055 * np.linspace(0, 1, _LUT_SIZE + 1) ** (1 / 2.4) - 0.055)).astype(np.uint8))
-_RGB_FROM_XYZ_WHITE = (_RGB_FROM_XYZ * _WHITE[None, :]).tolist()  # white point folded in
 
 
 _L_OF_GRAY = np.where(_LINEAR > 216 / 24389, 116 * np.cbrt(_LINEAR) - 16, 24389 / 27 * _LINEAR).astype(np.float32)
@@ -56,40 +55,10 @@ def lightness(rgb8: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(L)[None, None]
 
 
-def _finv(f: torch.Tensor) -> torch.Tensor:
-    return torch.where(f > 6 / 29, f * f * f, (f - 16 / 116) * (3 * (6 / 29) ** 2))
-
-
-def lab_to_linear(L: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> list[torch.Tensor]:
-    """Lab planes (any equal shapes) -> linear-light R, G, B planes (unclipped)."""
-    fy = (L + 16) / 116
-    xyz = (_finv(fy + a / 500), _finv(fy), _finv(fy - b / 200))
-    return [m[0] * xyz[0] + m[1] * xyz[1] + m[2] * xyz[2] for m in _RGB_FROM_XYZ_WHITE]
-
-
-def _outside(rgb: list[torch.Tensor], tol: float = 1e-4) -> torch.Tensor:
-    lo = torch.minimum(torch.minimum(rgb[0], rgb[1]), rgb[2])
-    hi = torch.maximum(torch.maximum(rgb[0], rgb[1]), rgb[2])
-    return (lo < -tol) | (hi > 1 + tol)
-
-
 def render_srgb8(L: torch.Tensor, ab: torch.Tensor, steps: int = 8) -> np.ndarray:
-    """L (H, W) and ab (2, H, W) at full size -> uint8 (H, W, 3). Out-of-gamut
-    pixels get their chroma shrunk (bisection) so that clipping never moves L."""
-    a, b = ab[0], ab[1]
-    rgb = lab_to_linear(L, a, b)
-    bad = _outside(rgb)
-    if bad.any():
-        idx = bad.nonzero(as_tuple=True)
-        Lb, ab_b = L[idx], torch.stack([a[idx], b[idx]])
-        lo, hi = torch.zeros_like(Lb), torch.ones_like(Lb)
-        for _ in range(steps):
-            mid = (lo + hi) / 2
-            ok = ~_outside(lab_to_linear(Lb, ab_b[0] * mid, ab_b[1] * mid))
-            lo, hi = torch.where(ok, mid, lo), torch.where(ok, hi, mid)
-        fixed = lab_to_linear(Lb, ab_b[0] * lo, ab_b[1] * lo)
-        for c in range(3):
-            rgb[c][idx] = fixed[c]
+    """L (H, W) and ab (2, H, W) at full size -> uint8 (H, W, 3), out-of-gamut
+    chroma shrunk first (color.shrink_to_gamut) so that clipping never moves L."""
+    _, _, rgb = shrink_to_gamut(L, ab[0], ab[1], steps)
     out = torch.stack([_SRGB8[(c.clamp(0, 1) * _LUT_SIZE + 0.5).long()] for c in rgb], dim=-1)
     return out.numpy()
 
