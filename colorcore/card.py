@@ -72,6 +72,8 @@ def training_summary(cfg: dict, log: list[dict]) -> str:
         f"- Net resolution {cfg.get('net_size')} px, output `{cfg.get('kind')}`, {cfg.get('params', 0) / 1e6:.2f}M parameters, "
         f"{cfg.get('dtype', 'float16')} safetensors ({cfg.get('bytes', 0) / 1e6:.1f} MB).",
     ]
+    if cfg.get("history"):
+        parts.append(f"- History: {cfg['history']}")
     if "temperature" in cfg:
         parts.append(f"- Shipped annealed-mean temperature: {cfg['temperature']}.")
     if last:

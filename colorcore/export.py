@@ -52,6 +52,8 @@ def main(config: str, out: str | None = None, temperature: float | None = None, 
         "torch": torch.__version__,
         "params": sum(p.numel() for p in model.parameters()),
     }
+    if cfg["train"].get("history"):
+        meta["history"] = cfg["train"]["history"]
     if temperature is not None:
         meta["temperature"] = temperature
     written = export_weights(model, folder, meta)

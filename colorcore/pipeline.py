@@ -134,9 +134,11 @@ class Colorizer:
 
 def load_colorizer(name: str = "default", device: str | torch.device | None = None,
                    weights: str | None = None, random_init: bool = False,
-                   model_options: dict | None = None) -> Colorizer:
+                   model_options: dict | None = None, freeze: bool = True) -> Colorizer:
     """Build a registered model and load its weights (see colorcore.hub for where
-    they are looked for). random_init=True skips the weights: for tests and timing."""
+    they are looked for). random_init=True skips the weights: for tests and timing.
+    freeze=True traces and freezes the net on CPU (ColorNet.freeze): same output,
+    about twice as fast."""
     spec = get_spec(name)
     dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     if random_init:
@@ -150,6 +152,8 @@ def load_colorizer(name: str = "default", device: str | torch.device | None = No
         hub.apply_state(model, state, str(folder))
         colorizer = Colorizer(model, spec, dev, str(folder), config)
     colorizer.model.to(dev).eval()
+    if freeze and dev.type == "cpu":
+        colorizer.model.freeze(spec.net_size)
     return colorizer
 
 

@@ -15,7 +15,8 @@ def weights_root(tmp_path, monkeypatch):
     folder = tmp_path / "weights" / spec.name
     export_weights(spec.build_for_weights(), folder,
                    {"name": spec.name, "net_size": spec.net_size, "kind": spec.kind, "params": 123,
-                    "steps": 77, "wall_s": 600, "hardware": "test box", "loss": {"name": "ab_l2"}})
+                    "steps": 77, "wall_s": 600, "hardware": "test box", "loss": {"name": "ab_l2"},
+                    "history": "Loss changed at step 40."})
     with open(folder / "train_log.csv", "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["step", "loss", "val_psnr", "val_colorfulness", "val_auc"])
@@ -46,6 +47,7 @@ def test_card_has_hugging_face_front_matter_and_measured_numbers(weights_root):
         assert key in front
     assert "| regression-l2 | 23.25 | 0.901 | 17.50 |" in text and "| gray |" in text
     assert "Steps: 77" in text and "PSNR 21.50 dB" in text
+    assert "History: Loss changed at step 40." in text
 
 
 def test_card_never_quotes_numbers_of_random_weights(weights_root):

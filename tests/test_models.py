@@ -183,3 +183,26 @@ def test_any_size_from_32():
             out = model(torch.zeros(1, 1, 37, 53))
         oh, ow = out.shape[-2:]
         assert oh in (37, math.ceil(37 / 4)) and ow in (53, math.ceil(53 / 4)), (name, out.shape)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=[s.name for s in SPECS])
+def test_frozen_net_matches_eager(spec):
+    """The traced, frozen copy that load_colorizer uses on CPU gives the eager
+    output for any batch size, and train() drops it (its weights go stale)."""
+    torch.manual_seed(0)
+    model = build(spec).eval()
+    for m in model.modules():  # non-trivial statistics, so folding BatchNorm is exercised
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.uniform_(-0.5, 0.5)
+            m.running_var.uniform_(0.5, 2.0)
+    L = torch.rand(3, 1, spec.net_size, spec.net_size) * 100
+    with torch.no_grad():
+        eager = model.predict(L, seed=1)["ab"]
+    model.freeze(spec.net_size)
+    assert ("_frozen" in model.__dict__) != model.stochastic
+    for batch in (L[:1], L):
+        with torch.no_grad():
+            frozen = model.predict(batch, seed=1)["ab"]
+        assert torch.allclose(frozen, eager[:len(batch)], atol=1e-3), (frozen - eager[:len(batch)]).abs().max()
+    model.train()
+    assert "_frozen" not in model.__dict__

@@ -6,6 +6,9 @@ A subclass only builds layers and maps normalised L to its raw output.
 """
 from __future__ import annotations
 
+import copy
+import warnings
+
 import torch
 from torch import nn
 
@@ -34,8 +37,39 @@ class ColorNet(nn.Module):
         """L (B, 1, H, W) in [0, 100] -> {"ab": (B, 2, h, w) in Lab units} plus,
         for bin models, "entropy" (B, h, w) of the predicted distribution.
         The output may be smaller than the input (the pipeline upsamples)."""
-        out = self(self.normalize_l(L))
+        out = self.forward_for_inference(self.normalize_l(L))
         return self.decode(out, self.default_temperature if temperature is None else temperature)
+
+    def forward_for_inference(self, l: torch.Tensor) -> torch.Tensor:
+        """forward(), through the frozen copy that freeze() made, if any."""
+        frozen = self.__dict__.get("_frozen")
+        if frozen is None:
+            return self(l)
+        return frozen(l.contiguous(memory_format=torch.channels_last))
+
+    @torch.inference_mode()
+    def freeze(self, size: int) -> None:
+        """For inference with fixed weights: trace forward() on (1, 1, size, size)
+        in channels_last and freeze it, which folds BatchNorm into the convolutions
+        and fuses activations (the flagship runs about 2x faster on 2 CPU threads).
+        Stochastic models stay eager; train() drops the copy, whose weights are
+        those of when it was made."""
+        if self.stochastic:
+            return
+        net = copy.deepcopy(self).eval().to(memory_format=torch.channels_last)
+        example = torch.zeros(1, 1, size, size, device=next(self.parameters()).device)
+        with warnings.catch_warnings():
+            # TracerWarning: TF "SAME" padding's shape arithmetic, constant at a fixed size.
+            # DeprecationWarning: TorchScript is frozen in torch 2.13 (pinned), and works;
+            # torch.compile would need a C++ compiler on every user's machine.
+            warnings.simplefilter("ignore", torch.jit.TracerWarning)
+            warnings.simplefilter("ignore", DeprecationWarning)
+            traced = torch.jit.trace(net, example.contiguous(memory_format=torch.channels_last))
+            self.__dict__["_frozen"] = torch.jit.freeze(traced.eval())
+
+    def train(self, mode: bool = True):
+        self.__dict__.pop("_frozen", None)
+        return super().train(mode)
 
     def decode(self, out: torch.Tensor, temperature: float) -> dict:
         if self.kind == "ab":
