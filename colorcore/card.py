@@ -61,6 +61,18 @@ def metrics_table(results: Path, name: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def loss_trend(log: list[dict], share: float = 0.2) -> str:
+    """How much the mean training loss still fell between the two last `share`s of
+    the logged steps: near zero when the curve has flattened."""
+    losses = [float(r["loss"]) for r in log if r.get("loss")]
+    n = int(len(losses) * share)
+    if n < 2:
+        return ""
+    before, last = sum(losses[-2 * n:-n]) / n, sum(losses[-n:]) / n
+    return (f"- Loss trend: mean {last:.4g} over the last {share:.0%} of logged steps against {before:.4g} "
+            f"over the {share:.0%} before ({(last - before) / abs(before):+.1%}).")
+
+
 def training_summary(cfg: dict, log: list[dict]) -> str:
     last = log[-1] if log else {}
     val = [r for r in log if r.get("val_psnr")]
@@ -76,6 +88,8 @@ def training_summary(cfg: dict, log: list[dict]) -> str:
         parts.append(f"- History: {cfg['history']}")
     if "temperature" in cfg:
         parts.append(f"- Shipped annealed-mean temperature: {cfg['temperature']}.")
+    if loss_trend(log):
+        parts.append(loss_trend(log))
     if last:
         parts.append(f"- Final training loss {_fmt(last.get('loss', ''))}"
                      + (f"; last validation check (64 images) PSNR {_fmt(val[-1]['val_psnr'])} dB, "

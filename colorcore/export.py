@@ -20,9 +20,18 @@ from .models import get_spec
 from .train import load_config
 
 
-def last_log_row(log: Path) -> dict:
-    with open(log) as f:
-        rows = list(csv.DictReader(f))
+def copy_log_to_step(src: Path, dst: Path, step: int) -> dict:
+    """Copy the training log up to the checkpoint's step (a run stopped between
+    checkpoints logged steps that the weights do not have); returns its last row."""
+    with open(src, newline="") as f:
+        reader = csv.DictReader(f)
+        rows = [r for r in reader if int(r["step"]) <= step]
+        fields = reader.fieldnames or []
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    with open(dst, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=fields)
+        w.writeheader()
+        w.writerows(rows)
     return rows[-1] if rows else {}
 
 
@@ -35,7 +44,8 @@ def main(config: str, out: str | None = None, temperature: float | None = None, 
     model = spec.build_for_weights(**cfg["model_options"])
     apply_state(model, state["model"], str(run_dir / "last.pt"))
     folder = Path(out) if out else REPO_WEIGHTS / spec.name
-    last = last_log_row(run_dir / "train_log.csv")
+    tmp_log = run_dir / "train_log.shipped.csv"
+    last = copy_log_to_step(run_dir / "train_log.csv", tmp_log, int(state["step"]))
     meta = {
         "name": spec.name,
         "architecture": cfg["model"],
@@ -57,6 +67,6 @@ def main(config: str, out: str | None = None, temperature: float | None = None, 
     if temperature is not None:
         meta["temperature"] = temperature
     written = export_weights(model, folder, meta)
-    shutil.copyfile(run_dir / "train_log.csv", folder / "train_log.csv")
+    shutil.move(tmp_log, folder / "train_log.csv")
     print(f"wrote {folder} ({written['bytes'] / 1e6:.1f} MB, step {meta['steps']}, sha256 {written['sha256'][:12]})")
     return folder

@@ -20,6 +20,8 @@ def weights_root(tmp_path, monkeypatch):
     with open(folder / "train_log.csv", "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["step", "loss", "val_psnr", "val_colorfulness", "val_auc"])
+        for step, loss in zip(range(7, 77, 7), (3, 2, 1.5, 1.2, 1.1, 1.0, 0.9, 0.8, 0.5, 0.5)):
+            w.writerow([step, loss, "", "", ""])
         w.writerow([77, 0.5, 21.5, 12.0, 0.88])
     monkeypatch.setattr(card, "REPO_WEIGHTS", tmp_path / "weights")
     return tmp_path
@@ -48,6 +50,7 @@ def test_card_has_hugging_face_front_matter_and_measured_numbers(weights_root):
     assert "| regression-l2 | 23.25 | 0.901 | 17.50 |" in text and "| gray |" in text
     assert "Steps: 77" in text and "PSNR 21.50 dB" in text
     assert "History: Loss changed at step 40." in text
+    assert "mean 0.5 over the last 20% of logged steps against 0.65 over the 20% before (-23.1%)" in text
 
 
 def test_card_never_quotes_numbers_of_random_weights(weights_root):

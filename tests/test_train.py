@@ -133,3 +133,12 @@ def test_training_continues_from_exported_weights_when_the_run_folder_is_gone(ph
     after = torch.load(run / "last.pt", weights_only=True)
     assert after["step"] == 4
     assert any(not torch.equal(state[k].float(), after["model"][k].float()) for k in state if state[k].is_floating_point())
+
+
+def test_export_ships_the_log_only_up_to_the_checkpoint_step(tmp_path):
+    from colorcore.export import copy_log_to_step
+    src = tmp_path / "train_log.csv"
+    src.write_text("step,loss\n25,3.0\n50,2.5\n75,2.4\n")
+    last = copy_log_to_step(src, tmp_path / "out" / "train_log.csv", 50)
+    assert last == {"step": "50", "loss": "2.5"}
+    assert (tmp_path / "out" / "train_log.csv").read_text().splitlines() == ["step,loss", "25,3.0", "50,2.5"]
