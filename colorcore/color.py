@@ -99,9 +99,10 @@ def shrink_to_gamut(L: torch.Tensor, a: torch.Tensor, b: torch.Tensor, steps: in
         mid = (lo + hi) / 2
         ok = ~_outside(lab_to_linear(Lb, ab_b[0] * mid, ab_b[1] * mid))
         lo, hi = torch.where(ok, mid, lo), torch.where(ok, hi, mid)
+    a_fit, b_fit = ab_b[0] * lo, ab_b[1] * lo
     a, b = a.clone(), b.clone()
-    a[idx], b[idx] = ab_b[0] * lo, ab_b[1] * lo
-    fixed = lab_to_linear(Lb, a[idx], b[idx])
+    a[idx], b[idx] = a_fit, b_fit
+    fixed = lab_to_linear(Lb, a_fit, b_fit)
     for c in range(3):
         rgb[c][idx] = fixed[c]
     return a, b, rgb

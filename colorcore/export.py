@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import platform
-import shutil
 from pathlib import Path
 
 import torch
@@ -44,8 +43,7 @@ def main(config: str, out: str | None = None, temperature: float | None = None, 
     model = spec.build_for_weights(**cfg["model_options"])
     apply_state(model, state["model"], str(run_dir / "last.pt"))
     folder = Path(out) if out else REPO_WEIGHTS / spec.name
-    tmp_log = run_dir / "train_log.shipped.csv"
-    last = copy_log_to_step(run_dir / "train_log.csv", tmp_log, int(state["step"]))
+    last = copy_log_to_step(run_dir / "train_log.csv", folder / "train_log.csv", int(state["step"]))
     meta = {
         "name": spec.name,
         "architecture": cfg["model"],
@@ -67,6 +65,5 @@ def main(config: str, out: str | None = None, temperature: float | None = None, 
     if temperature is not None:
         meta["temperature"] = temperature
     written = export_weights(model, folder, meta)
-    shutil.move(tmp_log, folder / "train_log.csv")
     print(f"wrote {folder} ({written['bytes'] / 1e6:.1f} MB, step {meta['steps']}, sha256 {written['sha256'][:12]})")
     return folder

@@ -204,5 +204,7 @@ def test_frozen_net_matches_eager(spec):
         with torch.no_grad():
             frozen = model.predict(batch, seed=1)["ab"]
         assert torch.allclose(frozen, eager[:len(batch)], atol=1e-3), (frozen - eager[:len(batch)]).abs().max()
+    model.eval()  # switching modes alone keeps it
+    assert ("_frozen" in model.__dict__) != model.stochastic
     model.train()
     assert "_frozen" not in model.__dict__

@@ -68,7 +68,8 @@ class ColorNet(nn.Module):
             self.__dict__["_frozen"] = torch.jit.freeze(traced.eval())
 
     def train(self, mode: bool = True):
-        self.__dict__.pop("_frozen", None)
+        if mode:  # training changes the weights the frozen copy was made from; eval() does not
+            self.__dict__.pop("_frozen", None)
         return super().train(mode)
 
     def decode(self, out: torch.Tensor, temperature: float) -> dict:
