@@ -138,7 +138,7 @@ def load_colorizer(name: str = "default", device: str | torch.device | None = No
     """Build a registered model and load its weights (see colorcore.hub for where
     they are looked for). random_init=True skips the weights: for tests and timing.
     freeze=True traces and freezes the net on CPU (ColorNet.freeze): same output,
-    the flagship's net about twice as fast (its 256x256 colorize 40 -> 32 ms)."""
+    faster (see there)."""
     spec = get_spec(name)
     dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     if random_init:
