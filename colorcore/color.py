@@ -244,6 +244,23 @@ def entropy(logits: torch.Tensor, dim: int = 1) -> torch.Tensor:
     return -(logp.exp() * logp).sum(dim)
 
 
+def decode_bins(logits: torch.Tensor, centres: torch.Tensor, temperature: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """Logits (B, Q, H, W) -> (annealed_mean, entropy) of them in one pass of exp over
+    the bins: what inference needs, without softmax's slow path on the channels_last
+    logits that frozen nets return."""
+    z = logits - logits.amax(1, keepdim=True)  # <= 0: exp cannot overflow
+    p = z.exp()
+    total = p.sum(1, keepdim=True)
+    p /= total
+    ent = total.squeeze(1).log() - (p * z).sum(1)
+    if temperature <= 0:
+        p = annealed_probs(z, 0)
+    elif temperature != 1:
+        p = z.div(temperature).exp_()
+        p /= p.sum(1, keepdim=True)
+    return torch.einsum("bqhw,qd->bdhw", p, centres.to(p)), ent
+
+
 def compose(L: torch.Tensor, ab: torch.Tensor) -> torch.Tensor:
     """Full-resolution L (B, 1, H, W) + ab at any resolution -> sRGB in [0, 1].
     ab is upsampled bilinearly and pulled into the gamut, so L survives."""

@@ -4,7 +4,7 @@
 
 writes weights/<name>/model.safetensors (fp16), config.json (architecture,
 options, sha256, data, steps, hardware, wall time) and train_log.csv, from the
-run folder's last.pt checkpoint.
+run folder's last.pt checkpoint (its weight average, where the run kept one).
 """
 from __future__ import annotations
 
@@ -41,7 +41,8 @@ def main(config: str, out: str | None = None, temperature: float | None = None, 
     run_dir = Path(run or cfg["train"].get("out", f"runs/{spec.name}"))
     state = torch.load(run_dir / "last.pt", map_location="cpu", weights_only=True)  # our own checkpoint
     model = spec.build_for_weights(**cfg["model_options"])
-    apply_state(model, state["model"], str(run_dir / "last.pt"))
+    averaged = "ema" in state  # the run kept a weight average ([train] ema): ship that
+    apply_state(model, state["ema" if averaged else "model"], str(run_dir / "last.pt"))
     folder = Path(out) if out else REPO_WEIGHTS / spec.name
     last = copy_log_to_step(run_dir / "train_log.csv", folder / "train_log.csv", int(state["step"]))
     meta = {
@@ -60,6 +61,9 @@ def main(config: str, out: str | None = None, temperature: float | None = None, 
         "torch": torch.__version__,
         "params": sum(p.numel() for p in model.parameters()),
     }
+    if averaged:
+        meta["weights"] = (f"exponential moving average of the training weights (decay {cfg['train']['ema']}, "
+                           f"over the last {int(state['ema_updates'])} steps)")
     if cfg["train"].get("history"):
         meta["history"] = cfg["train"]["history"]
     if temperature is not None:

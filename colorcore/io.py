@@ -24,7 +24,7 @@ MAX_BYTES = int(os.environ.get("COLORCORE_MAX_BYTES", 50 * 1024 * 1024))
 FORMATS = ("JPEG", "PNG", "GIF", "BMP", "TIFF", "WEBP", "PPM")  # JPEG covers MPO (phones)
 _ACCEPTED = "use JPEG, PNG, WebP, TIFF, GIF, BMP or PPM"
 
-ImageSource = Union[str, os.PathLike, bytes, bytearray, BinaryIO, Image.Image]
+ImageSource = Union[str, os.PathLike, bytes, bytearray, BinaryIO, Image.Image, np.ndarray]
 
 
 class ImageError(ValueError):
@@ -36,7 +36,7 @@ def describe(src: ImageSource, name: str | None = None) -> str:
         return name
     if isinstance(src, (str, os.PathLike)):
         return str(src)
-    if isinstance(src, Image.Image):
+    if isinstance(src, (Image.Image, np.ndarray)):
         return "the image"
     return getattr(src, "name", None) or "the uploaded data"
 
@@ -68,8 +68,11 @@ def _open(src: ImageSource, label: str, max_bytes: int) -> Image.Image:
         data = path.read_bytes()
     elif isinstance(src, (bytes, bytearray)):
         data = bytes(src)
-    else:
+    elif callable(getattr(src, "read", None)):
         data = src.read(max_bytes + 1)
+    else:
+        raise ImageError(f"{label}: a {type(src).__name__} is not an image (give a path, bytes, "
+                         "a file object, a PIL image or a numpy array)")
     if len(data) == 0:
         raise ImageError(f"{label}: the file is empty (0 bytes)")
     if len(data) > max_bytes:
@@ -87,6 +90,26 @@ def _open(src: ImageSource, label: str, max_bytes: int) -> Image.Image:
         raise ImageError(f"{label}: the header claims too many pixels, over the limit ({e})") from None
     except Exception as e:  # PIL raises many kinds on garbage headers
         raise ImageError(f"{label}: not a readable image ({e})") from None
+
+
+def _from_array(a: np.ndarray, label: str) -> Image.Image:
+    """A numpy image, as Gradio and scikit-image hand them over: (H, W) or (H, W, 1|3|4),
+    integers or floats (floats up to 1 are taken as 0..1)."""
+    if a.ndim == 3 and a.shape[2] == 1:
+        a = a[..., 0]
+    if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] not in (3, 4)):
+        raise ImageError(f"{label}: an array of shape {a.shape} is not an image "
+                         "(expected (H, W) or (H, W, 1, 3 or 4))")
+    if a.dtype == np.uint8:
+        return Image.fromarray(np.ascontiguousarray(a))
+    if not (a.dtype == bool or np.issubdtype(a.dtype, np.integer) or np.issubdtype(a.dtype, np.floating)):
+        raise ImageError(f"{label}: an array of {a.dtype} is not an image (use integers or floats)")
+    if a.ndim == 2:  # 16-bit, 32-bit and float grays keep their range until to_rgb scales them
+        return Image.fromarray(a.astype(np.float32), "F")
+    f = np.nan_to_num(a.astype(np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+    top = f.max() if f.size else 0
+    f = f * 255 if top <= 1 else f * (255 / 65535) if top > 255 else f
+    return Image.fromarray(np.clip(np.rint(f), 0, 255).astype(np.uint8))
 
 
 def _to_8bit(im: Image.Image) -> Image.Image:
@@ -120,7 +143,10 @@ def load_image(src: ImageSource, name: str | None = None, max_pixels: int = MAX_
     """Decode src to an RGB image: EXIF orientation applied, first frame of an
     animation, any mode converted. Raises ImageError for anything unusable."""
     label = describe(src, name)
-    im = src if isinstance(src, Image.Image) else _open(src, label, max_bytes)
+    if isinstance(src, np.ndarray):
+        im = _from_array(src, label)
+    else:
+        im = src if isinstance(src, Image.Image) else _open(src, label, max_bytes)
     w, h = im.size
     if w < 1 or h < 1:
         raise ImageError(f"{label}: the image has no pixels ({w}x{h})")

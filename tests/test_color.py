@@ -116,3 +116,14 @@ def test_entropy_of_uniform_and_peaked():
     peaked = torch.tensor([100.0] + [0.0] * 7).view(1, 8, 1, 1)
     assert abs(float(color.entropy(uniform)) - np.log(8)) < 1e-5
     assert float(color.entropy(peaked)) < 1e-3
+
+
+@pytest.mark.parametrize("layout", [torch.contiguous_format, torch.channels_last])
+@pytest.mark.parametrize("temperature", [0.0, 0.38, 1.0, 2.0])
+def test_decode_bins_is_the_annealed_mean_and_the_entropy(layout, temperature):
+    torch.manual_seed(0)
+    logits = (torch.randn(2, 229, 5, 7) * 4).contiguous(memory_format=layout)
+    centres = torch.randn(229, 2) * 40
+    ab, ent = color.decode_bins(logits, centres, temperature)
+    assert torch.allclose(ab, color.annealed_mean(logits, centres, temperature), atol=1e-3)
+    assert torch.allclose(ent, color.entropy(logits), atol=1e-4)

@@ -1,5 +1,6 @@
 """Decoding: every mode, orientation, animation, and a clear error for bad files."""
 import io
+import re
 import struct
 import zlib
 
@@ -72,6 +73,33 @@ def test_paths_bytes_and_file_objects(tmp_path):
     path.write_bytes(data)
     for src in (path, str(path), data, io.BytesIO(data)):
         assert load_image(src).size == (96, 64)
+
+
+@pytest.mark.parametrize("convert", [
+    lambda g: g,                                        # uint8 RGB, as Gradio hands it over
+    lambda g: g[..., :1],                               # (H, W, 1)
+    lambda g: g[..., 0],                                # (H, W) gray
+    lambda g: g.astype(np.float64) / 255,               # floats in 0..1, as scikit-image
+    lambda g: g[..., 0].astype(np.uint16) * 257,        # 16-bit gray
+    lambda g: np.dstack([g, np.full(g.shape[:2], 255, np.uint8)]),  # RGBA
+])
+def test_numpy_arrays_decode_to_the_same_pixels(convert):
+    rgb = np.asarray(gradient_photo(48, 32).convert("L").convert("RGB"))
+    out = np.asarray(load_image(convert(rgb)))
+    assert out.shape == (32, 48, 3)
+    assert np.abs(out.astype(int) - rgb).max() <= 1
+
+
+@pytest.mark.parametrize("src, words", [
+    (np.zeros((4, 4, 2), np.uint8), "shape (4, 4, 2)"),
+    (np.zeros((2, 4, 4, 3), np.uint8), "is not an image"),
+    (np.zeros((4, 4), complex), "complex"),
+    (np.zeros((0, 5), np.uint8), "no pixels"),
+    (42, "int is not an image"),
+])
+def test_odd_sources_get_an_error_that_names_them(src, words):
+    with pytest.raises(ImageError, match=re.escape(words)):
+        load_image(src)
 
 
 def _truncated_jpeg() -> bytes:

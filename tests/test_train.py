@@ -31,6 +31,8 @@ def tiny_config(model: str, photos: Path, tmp: Path, steps: int = 4, **train) ->
     lines += ["[data]", f'train = "{photos}"', f'val = "{photos}"', "crop = 32", "batch = 4", "workers = 0",
               "[optim]", "lr = 1e-3", "warmup = 2", "[train]", f"steps = {steps}", "seed = 1", "log_every = 2",
               f"val_every = {train.get('val_every', 2)}", "val_images = 3", "ckpt_every = 2", f'out = "{tmp / "run"}"']
+    if "ema" in train:
+        lines.append(f"ema = {train['ema']}")
     if cfg["loss"]["name"] == "pix2pix":
         lines.insert(lines.index("[optim]") + 1, "betas = [0.5, 0.999]")
     path = tmp / f"{model}.toml"
@@ -142,3 +144,45 @@ def test_export_ships_the_log_only_up_to_the_checkpoint_step(tmp_path):
     last = copy_log_to_step(src, tmp_path / "out" / "train_log.csv", 50)
     assert last == {"step": "50", "loss": "2.5"}
     assert (tmp_path / "out" / "train_log.csv").read_text().splitlines() == ["step,loss", "25,3.0", "50,2.5"]
+
+
+def test_weight_average_follows_the_formula():
+    from colorcore.ema import WeightAverage
+    model = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 1), torch.nn.BatchNorm2d(2))
+    avg = WeightAverage(model, decay=0.5)
+    start = {k: v.clone() for k, v in model.state_dict().items()}
+    with torch.no_grad():
+        model[0].weight.add_(1.0)
+        model[1].running_mean.fill_(4.0)
+    model[1].num_batches_tracked += 7
+    avg.update(model)  # first update: d = min(0.5, 2 / 11)
+    d = 2 / 11
+    got = avg.model.state_dict()
+    assert torch.allclose(got["0.weight"], d * start["0.weight"] + (1 - d) * model[0].weight)
+    assert torch.allclose(got["1.running_mean"], torch.full((2,), (1 - d) * 4.0))
+    assert int(got["1.num_batches_tracked"]) == 7  # counters are copied, not averaged
+    assert not any(p.requires_grad for p in avg.model.parameters())
+
+
+def test_a_run_with_a_weight_average_checkpoints_resumes_and_exports_it(photo_folder, tmp_path):
+    from colorcore.export import main as export_main
+    from colorcore.hub import load_state
+
+    plain = tiny_config("classification", photo_folder, tmp_path, steps=2, val_every=0)
+    run = train_main(str(plain), device="cpu")
+    assert "ema" not in torch.load(run / "last.pt", weights_only=True)
+    # switched on mid-run: the average starts at the checkpoint's weights
+    config = tiny_config("classification", photo_folder, tmp_path, steps=4, val_every=0, ema=0.9)
+    train_main(str(config), resume=True, device="cpu")
+    state = torch.load(run / "last.pt", weights_only=True)
+    assert state["step"] == 4 and state["ema_updates"] == 2
+    floats = [k for k in state["model"] if state["model"][k].is_floating_point()]
+    assert any(not torch.equal(state["ema"][k], state["model"][k]) for k in floats)
+    train_main(str(config), resume=True, steps=6, device="cpu")
+    assert torch.load(run / "last.pt", weights_only=True)["ema_updates"] == 4  # carried over, not restarted
+    export_main(str(config), out=str(tmp_path / "w"), run=str(run))
+    shipped, meta = load_state(tmp_path / "w")
+    final = torch.load(run / "last.pt", weights_only=True)
+    for k in floats:
+        assert torch.allclose(shipped[k].float(), final["ema"][k].half().float()), k
+    assert "moving average" in meta["weights"]

@@ -12,7 +12,7 @@ import warnings
 import torch
 from torch import nn
 
-from ..color import AB_SCALE, annealed_mean, annealed_probs, default_gamut, entropy
+from ..color import AB_SCALE, annealed_probs, decode_bins, default_gamut, entropy
 
 KINDS = ("ab", "bins", "bins10")
 
@@ -78,7 +78,8 @@ class ColorNet(nn.Module):
             return {"ab": out * AB_SCALE}
         gamut = default_gamut()
         if self.kind == "bins":
-            return {"ab": annealed_mean(out, gamut.centres, temperature), "entropy": entropy(out)}
+            ab, ent = decode_bins(out, gamut.centres, temperature)
+            return {"ab": ab, "entropy": ent}
         centres = gamut.channel_centres.to(out)
         a_logits, b_logits = out[:, :10], out[:, 10:]
         a = (annealed_probs(a_logits, temperature) * centres.view(1, -1, 1, 1)).sum(1, keepdim=True)
