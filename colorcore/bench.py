@@ -102,7 +102,7 @@ def worker(job: dict) -> list[dict]:
                                    model_options=REFERENCE_OPTIONS)
         weights, name = "random", REFERENCE_NAME
     else:
-        colorizer, weights = load_for_eval(job["model"], device, job.get("random_init", False))
+        colorizer, weights = load_for_eval(job["model"], device, job.get("random_init", False), job.get("net_size"))
         name = colorizer.spec.name
     model = colorizer.model
     params = sum(p.numel() for p in model.parameters())
@@ -172,7 +172,8 @@ def _fmt(v) -> str:
 
 def bench(models: str | list[str] | None, out: str | Path, sizes: str = DEFAULT_SIZES, repeats: int = 10,
           repeats_large: int = 3, warmup: int = 2, batch: int = 8, throughput_repeats: int = 3, threads: int = 2,
-          devices: list[str] | None = None, random_init: bool = False, progress: bool = True) -> list[dict]:
+          devices: list[str] | None = None, random_init: bool = False, progress: bool = True,
+          net_size: int | None = None) -> list[dict]:
     import torch
     from tqdm import tqdm
 
@@ -185,11 +186,12 @@ def bench(models: str | list[str] | None, out: str | Path, sizes: str = DEFAULT_
         devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     common = {"threads": threads, "repeats": repeats, "repeats_large": repeats_large, "warmup": warmup,
               "batch": batch, "throughput_repeats": throughput_repeats, "random_init": random_init}
+    model_common = {**common, "net_size": net_size}  # never the reference's: it stays the yardstick
     jobs = []
     for device in devices:
         jobs.append({**common, "model": REFERENCE_NAME, "reference": True, "device": device,
                      "sizes": [REFERENCE_SIZE]})
-        jobs += [{**common, "model": n, "reference": False, "device": device, "sizes": size_list} for n in names]
+        jobs += [{**model_common, "model": n, "reference": False, "device": device, "sizes": size_list} for n in names]
 
     load_start = load_average()
     if load_start and load_start[0] > 1.0:
@@ -235,9 +237,10 @@ def bench(models: str | list[str] | None, out: str | Path, sizes: str = DEFAULT_
 
 
 def main(models: str, out: str, sizes: str = DEFAULT_SIZES, repeats: int = 10, repeats_large: int = 3,
-         warmup: int = 2, batch: int = 8, threads: int = 2, devices: str | None = None) -> int:
+         warmup: int = 2, batch: int = 8, threads: int = 2, devices: str | None = None,
+         net_size: int | None = None) -> int:
     rows = bench(models, out, sizes, repeats, repeats_large, warmup, batch, threads=threads,
-                 devices=devices.split(",") if devices else None)
+                 devices=devices.split(",") if devices else None, net_size=net_size)
     cols = ["model", "device", "size", "latency_median_s", "latency_p90_s", "speedup_vs_reference",
             "throughput_img_s", "peak_rss_mb"]
     print("  ".join(c.ljust(14) for c in cols))

@@ -39,12 +39,13 @@ def _export(a):
 
 def _evaluate(a):
     from .evaluate import main
-    return main(a.data, a.models, a.out, a.limit, a.batch_size, a.device, a.threads, a.random_init)
+    return main(a.data, a.models, a.out, a.limit, a.batch_size, a.device, a.threads, a.random_init, a.net_size)
 
 
 def _bench(a):
     from .bench import main
-    return main(a.models, a.out, a.sizes, a.repeats, a.repeats_large, a.warmup, a.batch, a.threads, a.devices)
+    return main(a.models, a.out, a.sizes, a.repeats, a.repeats_large, a.warmup, a.batch, a.threads, a.devices,
+                a.net_size)
 
 
 def _card(a):
@@ -102,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
     v.add_argument("--device", help="cpu or cuda (default: cuda when present)")
     v.add_argument("--random-init", action="store_true", help="score random weights even where trained ones exist")
+    v.add_argument("--net-size", type=int, help="run the models at this square resolution instead of their own")
     v.set_defaults(func=_evaluate)
 
     b = sub.add_parser("bench", help="colorize latency, throughput and peak memory per model, against full-width eccv16")
@@ -114,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--batch", type=int, default=8, help="batch for throughput at net resolution (0: skip)")
     b.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
     b.add_argument("--devices", help="comma-separated, e.g. cpu or cpu,cuda (default: cpu, and cuda when present)")
+    b.add_argument("--net-size", type=int, help="run the models (not the reference) at this square resolution")
     b.set_defaults(func=_bench)
 
     k = sub.add_parser("card", help="write weights/<name>/README.md (model card) from config, log and results")

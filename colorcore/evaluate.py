@@ -77,7 +77,7 @@ def model_names(spec: str | list[str] | None) -> list[str]:
     return names
 
 
-def load_for_eval(name: str, device=None, random_init: bool = False):
+def load_for_eval(name: str, device=None, random_init: bool = False, net_size: int | None = None):
     """(Colorizer, "trained" | "random"): the model's weights when they are on this
     machine (repository weights/, COLORCORE_WEIGHTS, the Hub's local cache; never the
     network), otherwise the registered architecture with seeded random weights."""
@@ -90,9 +90,9 @@ def load_for_eval(name: str, device=None, random_init: bool = False):
         except hub.WeightsNotFound:
             pass
         else:
-            return load_colorizer(name, device=device, weights=str(folder)), "trained"
+            return load_colorizer(name, device=device, weights=str(folder), net_size=net_size), "trained"
     torch.manual_seed(SEED)  # the same random weights whatever the order of models
-    return load_colorizer(name, device=device, random_init=True), "random"
+    return load_colorizer(name, device=device, random_init=True, net_size=net_size), "random"
 
 
 class Classifier:
@@ -237,9 +237,10 @@ def write_hist(path: Path, rows: list[RowScores]) -> None:
 
 def evaluate(data: str, models: str | list[str] | None, out: str | Path, limit: int | None = None,
              batch_size: int = 16, device: str | None = None, threads: int = 2, random_init: bool = False,
-             progress: bool = True) -> list[dict]:
+             progress: bool = True, net_size: int | None = None) -> list[dict]:
     """Score the models on the images at `data`; write the tables to `out` and return
-    the metrics rows (references first: gray, ground-truth, then the models)."""
+    the metrics rows (references first: gray, ground-truth, then the models).
+    net_size: run every model at this resolution instead of its own."""
     t_start, load_start = time.perf_counter(), load_average()
     torch.set_num_threads(threads)
     torch.manual_seed(SEED)
@@ -257,7 +258,7 @@ def evaluate(data: str, models: str | list[str] | None, out: str | Path, limit: 
     gray = RowScores(GRAY, "none", "reference", "-")
     rows = [gray, gt]
     for name in names:
-        colorizer, weights = load_for_eval(name, dev, random_init)
+        colorizer, weights = load_for_eval(name, dev, random_init, net_size)
         colorizers[name] = colorizer
         rows.append(RowScores(name, weights, colorizer.spec.kind, colorizer.spec.net_size))
 
@@ -323,8 +324,9 @@ def evaluate(data: str, models: str | list[str] | None, out: str | Path, limit: 
 
 
 def main(data: str, models: str, out: str, limit: int | None = None, batch_size: int = 16,
-         device: str | None = None, threads: int = 2, random_init: bool = False) -> int:
-    rows = evaluate(data, models, out, limit, batch_size, device, threads, random_init)
+         device: str | None = None, threads: int = 2, random_init: bool = False,
+         net_size: int | None = None) -> int:
+    rows = evaluate(data, models, out, limit, batch_size, device, threads, random_init, net_size=net_size)
     cols = ["model", "weights", "psnr", "ssim", "auc", "auc_rebal", "colorfulness", "delta_cf",
             "semantic_agreement", FRECHET_COLUMN, "seconds_per_image"]
     table = [[_fmt(round(r[c], 4) if isinstance(r[c], float) else r[c]) for c in cols] for r in rows]

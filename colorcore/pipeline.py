@@ -10,7 +10,7 @@ inside a small memory budget.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
@@ -134,12 +134,18 @@ class Colorizer:
 
 def load_colorizer(name: str = "default", device: str | torch.device | None = None,
                    weights: str | None = None, random_init: bool = False,
-                   model_options: dict | None = None, freeze: bool = True) -> Colorizer:
+                   model_options: dict | None = None, freeze: bool = True,
+                   net_size: int | None = None) -> Colorizer:
     """Build a registered model and load its weights (see colorcore.hub for where
     they are looked for). random_init=True skips the weights: for tests and timing.
     freeze=True traces and freezes the net on CPU (ColorNet.freeze): same output,
-    faster (see there)."""
+    faster (see there). net_size overrides the square side the net sees (its
+    registered default otherwise): larger for finer colour detail, smaller for speed."""
     spec = get_spec(name)
+    if net_size is not None:
+        if not 32 <= int(net_size) <= 2048:
+            raise ValueError(f"net_size {net_size}: use 32 to 2048 pixels")
+        spec = replace(spec, net_size=int(net_size))
     dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     if random_init:
         model = spec.build(**(model_options or {}))

@@ -169,7 +169,7 @@ def test_bench_tiny(tmp_path):
     model = small_model()
     out = tmp_path / "bench.csv"
     proc = run_cli("bench", "--models", model, "--out", str(out), "--sizes", "64", "--repeats", "1",
-                   "--warmup", "0", "--batch", "1", "--devices", "cpu")
+                   "--warmup", "0", "--batch", "1", "--devices", "cpu", "--net-size", "96")
     assert proc.returncode == 0, proc.stderr[-3000:]
     header, rows = read_csv(out)
     assert header == B.COLUMNS
@@ -180,6 +180,7 @@ def test_bench_tiny(tmp_path):
     assert float(ref["ratio_vs_reference"]) == pytest.approx(1)
     assert row["reference"] == "0" and row["model"] == model and row["size"] == "64x64"
     assert row["device"] == "cpu" and row["threads"] == "2" and row["repeats"] == "1"
+    assert row["net_size"] == "96" and ref["net_size"] == "224"  # --net-size moves the model, not the yardstick
     lat, ref_lat = float(row["latency_median_s"]), float(ref["latency_median_s"])
     assert lat > 0 and float(row["ratio_vs_reference"]) == pytest.approx(lat / ref_lat, rel=1e-3)
     assert float(row["speedup_vs_reference"]) == pytest.approx(ref_lat / lat, rel=1e-3)

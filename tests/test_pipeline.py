@@ -59,6 +59,16 @@ def test_predict_runs_at_the_net_resolution_and_exposes_the_distribution(flagshi
     assert batch["rgb"].shape == (2, 3, 300, 170)
 
 
+def test_the_net_resolution_can_be_overridden_at_load():
+    torch.manual_seed(0)
+    small = colorcore.load_colorizer("lite0-unet", device="cpu", random_init=True, net_size=96)
+    assert small.spec.net_size == 96
+    assert small.predict(torch.rand(1, 1, 300, 170) * 100)["ab"].shape == (1, 2, 24, 24)
+    assert small.colorize(gradient_photo(50, 70)).size == (50, 70)
+    with pytest.raises(ValueError, match="net_size 8"):
+        colorcore.load_colorizer("lite0-unet", random_init=True, net_size=8)
+
+
 @pytest.mark.parametrize("spec", all_specs(), ids=lambda s: s.name)
 def test_every_zoo_model_keeps_size_and_lightness(spec):
     torch.manual_seed(0)

@@ -65,7 +65,10 @@ class Lite0UNet(ColorNet):
         return [{"params": rest, "lr": lr}, {"params": enc, "lr": lr * encoder_lr_scale}]
 
 
-@register("lite0-unet", net_size=256, kind="bins", aliases=("default",),
+# 192 px: the training photos have a short side of 160, so a 192-px view shows objects
+# near the scale the net learned them at; `evaluate --net-size` compares it with 256
+# (results/val-lite0-net256) and `bench` times both.
+@register("lite0-unet", net_size=192, kind="bins", aliases=("default",),
           summary="Flagship: ImageNet-pretrained EfficientNet-Lite0 encoder + U-Net decoder, "
                   "distribution over the ab gamut at 1/4 resolution, annealed mean",
           hub_repo="colorcore/lite0-unet")
