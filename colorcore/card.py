@@ -86,6 +86,8 @@ def training_summary(cfg: dict, log: list[dict]) -> str:
     ]
     if cfg.get("history"):
         parts.append(f"- History: {cfg['history']}")
+    if cfg.get("weights"):
+        parts.append(f"- Shipped weights: the {cfg['weights']}.")
     if "temperature" in cfg:
         parts.append(f"- Shipped annealed-mean temperature: {cfg['temperature']}.")
     if loss_trend(log):

@@ -16,7 +16,8 @@ def weights_root(tmp_path, monkeypatch):
     export_weights(spec.build_for_weights(), folder,
                    {"name": spec.name, "net_size": spec.net_size, "kind": spec.kind, "params": 123,
                     "steps": 77, "wall_s": 600, "hardware": "test box", "loss": {"name": "ab_l2"},
-                    "history": "Loss changed at step 40."})
+                    "history": "Loss changed at step 40.",
+                    "weights": "exponential moving average of the training weights (decay 0.9, over the last 30 steps)"})
     with open(folder / "train_log.csv", "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["step", "loss", "val_psnr", "val_colorfulness", "val_auc"])
@@ -50,6 +51,7 @@ def test_card_has_hugging_face_front_matter_and_measured_numbers(weights_root):
     assert "| regression-l2 | 23.25 | 0.901 | 17.50 |" in text and "| gray |" in text
     assert "Steps: 77" in text and "PSNR 21.50 dB" in text
     assert "History: Loss changed at step 40." in text
+    assert "Shipped weights: the exponential moving average of the training weights (decay 0.9" in text
     assert "mean 0.5 over the last 20% of logged steps against 0.65 over the 20% before (-23.1%)" in text
 
 
