@@ -225,6 +225,7 @@ def bench(models: str | list[str] | None, out: str | Path, sizes: str = DEFAULT_
     meta = {"models": names, "reference": {"model": REFERENCE_MODEL, "options": REFERENCE_OPTIONS,
                                            "size": "x".join(map(str, REFERENCE_SIZE)), "weights": "random"},
             "sizes": [f"{w}x{h}" for w, h in size_list], "devices": devices, **common,
+            "net_size": net_size,  # --net-size for the models (never the reference)
             "input": "synthetic PIL RGB photo (smooth colour field + grain); decode not timed",
             "commit": commit, "commit_dirty": dirty,
             "date_utc": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),

@@ -291,6 +291,7 @@ def evaluate(data: str, models: str | list[str] | None, out: str | Path, limit: 
         "images": len(dataset),
         "image_list_sha256": hashlib.sha256(image_list.encode()).hexdigest(),
         "limit": limit,
+        "net_size": net_size,  # --net-size: every model ran at this side instead of its own
         "protocol": f"short side {EVAL_SIZE} (bicubic), centre crop {EVAL_SIZE}x{EVAL_SIZE}; model input = "
                     "ground-truth Lab L; outputs rounded to 8 bits; ab of an output = ab of its RGB",
         "metrics": {

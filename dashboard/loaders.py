@@ -207,6 +207,8 @@ def eval_command(folder: Path | str, meta: dict | None) -> str:
         parts += ["--limit", str(meta["limit"])]
     if meta.get("batch_size") not in (None, 16):
         parts += ["--batch-size", str(meta["batch_size"])]
+    if meta.get("net_size"):
+        parts += ["--net-size", str(meta["net_size"])]
     return " ".join(parts)
 
 
@@ -268,6 +270,8 @@ def bench_made_by(path: Path | str, meta: dict | None) -> str:
         parts += ["--sizes", _quote(",".join(meta["sizes"]))]
     if meta.get("threads") not in (None, 2):
         parts += ["--threads", str(meta["threads"])]
+    if meta.get("net_size"):
+        parts += ["--net-size", str(meta["net_size"])]
     return f"`{' '.join(parts)}` — {_when(meta)}."
 
 

@@ -136,7 +136,7 @@ def test_ab_hist(evaluated):
 def test_meta(evaluated, photos):
     _, out, model = evaluated
     meta = json.loads((out / "meta.json").read_text())
-    assert meta["images"] == 4 and meta["data"] == str(photos)
+    assert meta["images"] == 4 and meta["data"] == str(photos) and meta["net_size"] is None
     assert meta["models"][model]["weights"] == "random"
     assert len(meta["commit"]) == 40 or meta["commit"] == "unknown"
     for key in ("date_utc", "machine", "protocol", "batch_size"):
@@ -187,4 +187,4 @@ def test_bench_tiny(tmp_path):
     assert float(row["throughput_img_s"]) > 0 and float(row["peak_rss_mb"]) > 50
     assert float(row["weights_mb_fp16"]) == pytest.approx(int(row["params"]) * 2 / 1e6, rel=0.05)
     meta = json.loads(out.with_suffix(".meta.json").read_text())
-    assert meta["reference"]["options"] == {"width": 1.0} and not meta["failures"]
+    assert meta["reference"]["options"] == {"width": 1.0} and not meta["failures"] and meta["net_size"] == 96
