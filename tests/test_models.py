@@ -204,6 +204,11 @@ def test_frozen_net_matches_eager(spec):
         with torch.no_grad():
             frozen = model.predict(batch, seed=1)["ab"]
         assert torch.allclose(frozen, eager[:len(batch)], atol=1e-3), (frozen - eager[:len(batch)]).abs().max()
+    if not model.stochastic:  # another size than the traced one runs eagerly, not through the copy
+        other = torch.rand(1, 1, spec.net_size + 32, spec.net_size + 32) * 100
+        with torch.no_grad():
+            eager_other = model.decode(model(model.normalize_l(other)), model.default_temperature)["ab"]
+            assert torch.allclose(model.predict(other)["ab"], eager_other, atol=1e-3)
     model.eval()  # switching modes alone keeps it
     assert ("_frozen" in model.__dict__) != model.stochastic
     model.train()

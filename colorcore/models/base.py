@@ -43,7 +43,7 @@ class ColorNet(nn.Module):
     def forward_for_inference(self, l: torch.Tensor) -> torch.Tensor:
         """forward(), through the frozen copy that freeze() made, if any."""
         frozen = self.__dict__.get("_frozen")
-        if frozen is None:
+        if frozen is None or l.shape[-2:] != self.__dict__["_frozen_size"]:  # traced at one size only
             return self(l)
         return frozen(l.contiguous(memory_format=torch.channels_last))
 
@@ -67,6 +67,7 @@ class ColorNet(nn.Module):
             warnings.simplefilter("ignore", DeprecationWarning)
             traced = torch.jit.trace(net, example.contiguous(memory_format=torch.channels_last))
             self.__dict__["_frozen"] = torch.jit.freeze(traced.eval())
+            self.__dict__["_frozen_size"] = example.shape[-2:]
 
     def train(self, mode: bool = True):
         if mode:  # training changes the weights the frozen copy was made from; eval() does not
