@@ -90,8 +90,9 @@ def training_summary(cfg: dict, log: list[dict]) -> str:
         parts.append(f"- Shipped weights: the {cfg['weights']}.")
     if "temperature" in cfg:
         parts.append(f"- Shipped annealed-mean temperature: {cfg['temperature']}.")
-    if loss_trend(log):
-        parts.append(loss_trend(log))
+    trend = loss_trend(log)
+    if trend:
+        parts.append(trend)
     if last:
         parts.append(f"- Final training loss {_fmt(last.get('loss', ''))}"
                      + (f"; last validation check (64 images) PSNR {_fmt(val[-1]['val_psnr'])} dB, "

@@ -8,7 +8,6 @@ run folder's last.pt checkpoint (its weight average, where the run kept one).
 """
 from __future__ import annotations
 
-import csv
 import platform
 from pathlib import Path
 
@@ -16,22 +15,7 @@ import torch
 
 from .hub import REPO_WEIGHTS, apply_state, export_weights
 from .models import get_spec
-from .train import load_config
-
-
-def copy_log_to_step(src: Path, dst: Path, step: int) -> dict:
-    """Copy the training log up to the checkpoint's step (a run stopped between
-    checkpoints logged steps that the weights do not have); returns its last row."""
-    with open(src, newline="") as f:
-        reader = csv.DictReader(f)
-        rows = [r for r in reader if int(r["step"]) <= step]
-        fields = reader.fieldnames or []
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    with open(dst, "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=fields)
-        w.writeheader()
-        w.writerows(rows)
-    return rows[-1] if rows else {}
+from .train import copy_log_to_step, load_config
 
 
 def main(config: str, out: str | None = None, temperature: float | None = None, run: str | None = None,

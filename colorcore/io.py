@@ -104,25 +104,26 @@ def _from_array(a: np.ndarray, label: str) -> Image.Image:
         return Image.fromarray(np.ascontiguousarray(a))
     if not (a.dtype == bool or np.issubdtype(a.dtype, np.integer) or np.issubdtype(a.dtype, np.floating)):
         raise ImageError(f"{label}: an array of {a.dtype} is not an image (use integers or floats)")
-    if a.ndim == 2:  # 16-bit, 32-bit and float grays keep their range until to_rgb scales them
-        return Image.fromarray(a.astype(np.float32), "F")
-    f = np.nan_to_num(a.astype(np.float64), nan=0.0, posinf=0.0, neginf=0.0)
-    top = f.max() if f.size else 0
-    f = f * 255 if top <= 1 else f * (255 / 65535) if top > 255 else f
-    return Image.fromarray(np.clip(np.rint(f), 0, 255).astype(np.uint8))
+    return Image.fromarray(_rescale_to_uint8(a, unit_range=True))
+
+
+def _rescale_to_uint8(a: np.ndarray, unit_range: bool) -> np.ndarray:
+    """Values -> 0..255 by the range they use: 0..1 (when unit_range), 0..255 as is,
+    16-bit (or beyond: by the maximum) scaled down; NaN and infinities become 0."""
+    a = np.asarray(a, dtype=np.float64)
+    if not np.isfinite(a).all():
+        a = np.nan_to_num(a, nan=0.0, posinf=0.0, neginf=0.0)
+    top = a.max() if a.size else 0
+    if unit_range and top <= 1.0:
+        a = a * 255
+    elif top > 255:
+        a = a * (255 / (65535 if top <= 65535 else top))
+    return np.clip(np.rint(a), 0, 255).astype(np.uint8)
 
 
 def _to_8bit(im: Image.Image) -> Image.Image:
     """High-bit-depth and float grayscale -> 8-bit L, scaled by the range they use."""
-    a = np.asarray(im, dtype=np.float64)
-    if not np.isfinite(a).all():
-        a = np.nan_to_num(a, nan=0.0, posinf=0.0, neginf=0.0)
-    top = a.max() if a.size else 0
-    if im.mode == "F" and top <= 1.0:
-        a = a * 255
-    elif top > 255:
-        a = a * (255 / (65535 if top <= 65535 else top))
-    return Image.fromarray(np.clip(np.rint(a), 0, 255).astype(np.uint8), "L")
+    return Image.fromarray(_rescale_to_uint8(np.asarray(im), unit_range=im.mode == "F"), "L")
 
 
 def to_rgb(im: Image.Image) -> Image.Image:
@@ -143,10 +144,12 @@ def load_image(src: ImageSource, name: str | None = None, max_pixels: int = MAX_
     """Decode src to an RGB image: EXIF orientation applied, first frame of an
     animation, any mode converted. Raises ImageError for anything unusable."""
     label = describe(src, name)
-    if isinstance(src, np.ndarray):
+    if isinstance(src, Image.Image):
+        im = src
+    elif isinstance(src, np.ndarray):
         im = _from_array(src, label)
     else:
-        im = src if isinstance(src, Image.Image) else _open(src, label, max_bytes)
+        im = _open(src, label, max_bytes)
     w, h = im.size
     if w < 1 or h < 1:
         raise ImageError(f"{label}: the image has no pixels ({w}x{h})")

@@ -62,6 +62,21 @@ class EpochSampler(torch.utils.data.Sampler):
         return len(range(self.rank, self.n, self.world)) - self.start
 
 
+def copy_log_to_step(src: Path, dst: Path, step: int) -> dict:
+    """Copy the training log up to the checkpoint's step (a run stopped between
+    checkpoints logged steps that the weights do not have); returns its last row."""
+    with open(src, newline="") as f:
+        reader = csv.DictReader(f)
+        rows = [r for r in reader if int(r["step"]) <= step]
+        fields = reader.fieldnames or []
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    with open(dst, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=fields)
+        w.writeheader()
+        w.writerows(rows)
+    return rows[-1] if rows else {}
+
+
 class Trainer:
     def __init__(self, cfg: dict, out: Path, device: torch.device, rank: int = 0, world: int = 1):
         self.cfg, self.out, self.device, self.rank, self.world = cfg, out, device, rank, world
@@ -107,7 +122,7 @@ class Trainer:
             self.net = torch.nn.parallel.DistributedDataParallel(self.model)
         self.ema_decay = float(t.get("ema", 0.0))  # 0: no average; validation and export use the raw weights
         self.ema: WeightAverage | None = None
-        self.checkpoint: dict = {}
+        self.resumed_ema: dict = {}  # the checkpoint's average, for run() to hand to WeightAverage
         self.autocast = (torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else nullcontext())
 
     # ---- learning rate: linear warm-up, then cosine to 5% of the base rate
@@ -158,7 +173,7 @@ class Trainer:
             self.d_opt.load_state_dict(state["d_opt"])
         self.step = int(state["step"])
         torch.set_rng_state(state["torch_rng"])
-        self.checkpoint = state
+        self.resumed_ema = {k: state[k] for k in ("ema", "ema_updates") if k in state}
         return True
 
     def start_from_weights(self, folder: Path) -> None:
@@ -222,22 +237,16 @@ class Trainer:
                 print(f"started from {init_weights} at step {self.step}")
         if self.ema_decay > 0:
             self.ema = WeightAverage(self.model, self.ema_decay)
-            if not self.ema.load(self.checkpoint, self.model) and self.rank == 0:
+            if not self.ema.load(self.resumed_ema, self.model) and self.rank == 0:
                 print(f"weight average (decay {self.ema_decay}) starts at step {self.step}")
         log_path = self.out / "train_log.csv"
         writer, log_file, fields = None, None, None
         wall0 = time.time()
         prev_wall = 0.0
         if self.rank == 0 and log_path.exists() and resume:
-            with open(log_path) as f:
-                reader = csv.DictReader(f)
-                rows = [r for r in reader if int(r["step"]) <= self.step]
-                fields = reader.fieldnames
-            prev_wall = float(rows[-1]["wall_s"]) if rows else 0.0
-            with open(log_path, "w", newline="") as f:  # drop rows past the checkpoint
-                w = csv.DictWriter(f, fields)
-                w.writeheader()
-                w.writerows(rows)
+            last = copy_log_to_step(log_path, log_path, self.step)  # drop rows past the checkpoint
+            fields = list(last) or None
+            prev_wall = float(last["wall_s"]) if last else 0.0
         t = self.cfg["train"]
         log_every, ckpt_every = int(t.get("log_every", 25)), int(t.get("ckpt_every", 250))
         self.model.train()
