@@ -213,3 +213,19 @@ def test_frozen_net_matches_eager(spec):
     assert ("_frozen" in model.__dict__) != model.stochastic
     model.train()
     assert "_frozen" not in model.__dict__
+
+
+def test_flagship_upblock_is_upsample_concat_fuse():
+    """UpBlock runs the 1x1 fuse over x before upsampling: the same output as
+    upsampling, concatenating the skip and fusing, in training and in eval mode."""
+    from colorcore.models.lite0_unet import UpBlock
+
+    torch.manual_seed(0)
+    block = UpBlock(32, 16, 24)
+    x, skip = torch.randn(2, 32, 6, 5), torch.randn(2, 16, 12, 9)  # odd skip size: not exactly x2
+    for train in (True, False):
+        block.train(train)
+        up = torch.nn.functional.interpolate(x, size=skip.shape[-2:], mode="bilinear", align_corners=False)
+        with torch.no_grad():
+            expected = block.refine(block.fuse(torch.cat([up, skip], 1)))
+            assert torch.allclose(block(x, skip), expected, atol=1e-5)

@@ -34,7 +34,8 @@ class Conv2dSame(nn.Conv2d):
         if self.stride[0] == 1:
             k = self.kernel_size[0]
             return F.conv2d(x, self.weight, self.bias, 1, k // 2, 1, self.groups)
-        ih, iw = x.shape[-2:]
+        # int(): a traced net (ColorNet.freeze) keeps these pads as constants of its size
+        ih, iw = (int(v) for v in x.shape[-2:])
         s, k = self.stride[0], self.kernel_size[0]
         ph = max((math.ceil(ih / s) - 1) * s + k - ih, 0)
         pw = max((math.ceil(iw / s) - 1) * s + k - iw, 0)
@@ -59,8 +60,8 @@ class MBConv(nn.Module):
         self.residual = stride == 1 and cin == cout
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = F.relu6(self._bn0(self._expand_conv(x))) if self.expand else x
-        y = F.relu6(self._bn1(self._depthwise_conv(y)))
+        y = F.relu6(self._bn0(self._expand_conv(x)), inplace=True) if self.expand else x
+        y = F.relu6(self._bn1(self._depthwise_conv(y)), inplace=True)
         y = self._bn2(self._project_conv(y))
         return x + y if self.residual else y
 
@@ -88,7 +89,7 @@ class EfficientNetLite0(nn.Module):
 
     def features(self, x: torch.Tensor) -> list[torch.Tensor]:
         """Normalised input -> feature maps at strides 2, 4, 8, 16 and 32."""
-        x = F.relu6(self._bn0(self._conv_stem(x)))
+        x = F.relu6(self._bn0(self._conv_stem(x)), inplace=True)
         out = []
         for i, block in enumerate(self._blocks):
             x = block(x)
