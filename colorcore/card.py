@@ -61,15 +61,17 @@ def metrics_table(results: Path, name: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def loss_trend(log: list[dict], share: float = 0.2) -> str:
+def loss_trend(log: list[dict], share: float = 0.2, since: int = 0) -> str:
     """How much the mean training loss still fell between the two last `share`s of
-    the logged steps: near zero when the curve has flattened."""
-    losses = [float(r["loss"]) for r in log if r.get("loss")]
+    the logged steps from step `since` on (where the loss last changed, so that a new
+    weighting's other level never reads as progress): near zero when the curve has flattened."""
+    losses = [float(r["loss"]) for r in log if r.get("loss") and int(r["step"]) >= since]
     n = int(len(losses) * share)
     if n < 2:
         return ""
     before, last = sum(losses[-2 * n:-n]) / n, sum(losses[-n:]) / n
-    return (f"- Loss trend: mean {last:.4g} over the last {share:.0%} of logged steps against {before:.4g} "
+    scope = f"logged steps since step {since} (the loss changed there)" if since else "logged steps"
+    return (f"- Loss trend: mean {last:.4g} over the last {share:.0%} of {scope} against {before:.4g} "
             f"over the {share:.0%} before ({(last - before) / abs(before):+.1%}).")
 
 
@@ -90,7 +92,7 @@ def training_summary(cfg: dict, log: list[dict]) -> str:
         parts.append(f"- Shipped weights: the {cfg['weights']}.")
     if "temperature" in cfg:
         parts.append(f"- Shipped annealed-mean temperature: {cfg['temperature']}.")
-    trend = loss_trend(log)
+    trend = loss_trend(log, since=int(cfg.get("loss_changed_at", 0)))
     if trend:
         parts.append(trend)
     if last:

@@ -48,6 +48,8 @@ def main(config: str, out: str | None = None, temperature: float | None = None, 
     if averaged:
         meta["weights"] = (f"exponential moving average of the training weights (decay {cfg['train']['ema']}, "
                            f"over the last {int(state['ema_updates'])} steps)")
+    if cfg["train"].get("loss_changed_at"):  # the card's loss trend starts there
+        meta["loss_changed_at"] = int(cfg["train"]["loss_changed_at"])
     if cfg["train"].get("history"):
         meta["history"] = cfg["train"]["history"]
     if temperature is not None:

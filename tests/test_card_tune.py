@@ -71,3 +71,12 @@ def test_temperature_choice_is_the_most_colourful_within_the_psnr_margin():
     assert tune.choose(rows, ref, psnr_margin=0.05)["temperature"] == 1.0
     assert tune.choose(rows, ref, psnr_margin=5.0)["temperature"] == 0.3  # 0.1 passes the truth's CF
     assert tune.choose(rows, {"gray_psnr": 30.0, "truth_colorfulness": 40.0}, 0.5)["temperature"] == 1.0
+
+
+def test_loss_trend_starts_where_the_loss_changed():
+    """A reweighted loss sits at another level: the trend compares only rows from
+    the change on, so a drop that the new weighting made never reads as progress."""
+    log = [{"step": str(s), "loss": "3.0" if s < 300 else "2.0"} for s in range(0, 400, 10)]
+    assert "(-27.3%)" in card.loss_trend(log, share=0.2)  # windows across the change: a drop that is not progress
+    flat = card.loss_trend(log, share=0.2, since=300)
+    assert "(+0.0%)" in flat and "since step 300" in flat
