@@ -12,16 +12,21 @@ from torch import nn
 
 
 class WeightAverage:
-    def __init__(self, model: nn.Module, decay: float):
-        self.decay, self.updates = decay, 0
+    def __init__(self, model: nn.Module, decay: float, ramp: bool = True):
+        """ramp: start with a short memory, for weights fresh from initialisation. An
+        average started over trained weights runs at its full decay from the first
+        step: a ramp would hand it the noisier raw weights (the flagship's restart
+        from its shipped weights lost 0.0015 val AuC in 750 steps that way)."""
+        self.decay, self.updates, self.ramp = decay, 0, ramp
         self.model = copy.deepcopy(model).eval().requires_grad_(False)
 
     @torch.no_grad()
     def update(self, model: nn.Module) -> None:
         """ema <- d * ema + (1 - d) * weights; BatchNorm statistics too, counters copied.
-        d ramps up as (1 + n) / (10 + n) so that early updates are not stuck at the start."""
+        With the ramp, d grows as (1 + n) / (10 + n) so that early updates are not stuck
+        at the random start."""
         self.updates += 1
-        d = min(self.decay, (1 + self.updates) / (10 + self.updates))
+        d = min(self.decay, (1 + self.updates) / (10 + self.updates)) if self.ramp else self.decay
         for avg, now in zip(self.model.state_dict().values(), model.state_dict().values()):
             if avg.is_floating_point():
                 avg.lerp_(now, 1 - d)
@@ -29,15 +34,18 @@ class WeightAverage:
                 avg.copy_(now)
 
     def state(self) -> dict:
-        return {"ema": self.model.state_dict(), "ema_updates": self.updates}
+        return {"ema": self.model.state_dict(), "ema_updates": self.updates, "ema_ramp": self.ramp}
 
-    def load(self, checkpoint: dict, model: nn.Module) -> bool:
-        """From a checkpoint that has an average; one that has none (a run that
-        started without) starts the average at the current weights. True if it had one."""
+    def load(self, checkpoint: dict, model: nn.Module, ramp: bool = True) -> bool:
+        """From a checkpoint that has an average (its ramp setting too; checkpoints from
+        before the setting ramped). One that has none (a run that started without, or
+        a start from exported weights) starts the average at the current weights, with
+        the given ramp. True if it had one."""
         if "ema" in checkpoint:
             self.model.load_state_dict(checkpoint["ema"])
             self.updates = int(checkpoint["ema_updates"])
+            self.ramp = bool(checkpoint.get("ema_ramp", True))
             return True
         self.model.load_state_dict(model.state_dict())
-        self.updates = 0
+        self.updates, self.ramp = 0, ramp
         return False

@@ -173,7 +173,7 @@ class Trainer:
             self.d_opt.load_state_dict(state["d_opt"])
         self.step = int(state["step"])
         torch.set_rng_state(state["torch_rng"])
-        self.resumed_ema = {k: state[k] for k in ("ema", "ema_updates") if k in state}
+        self.resumed_ema = {k: state[k] for k in ("ema", "ema_updates", "ema_ramp") if k in state}
         return True
 
     def start_from_weights(self, folder: Path) -> None:
@@ -237,7 +237,7 @@ class Trainer:
                 print(f"started from {init_weights} at step {self.step}")
         if self.ema_decay > 0:
             self.ema = WeightAverage(self.model, self.ema_decay)
-            if not self.ema.load(self.resumed_ema, self.model) and self.rank == 0:
+            if not self.ema.load(self.resumed_ema, self.model, ramp=self.step == 0) and self.rank == 0:
                 print(f"weight average (decay {self.ema_decay}) starts at step {self.step}")
         log_path = self.out / "train_log.csv"
         writer, log_file, fields = None, None, None

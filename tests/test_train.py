@@ -137,6 +137,19 @@ def test_training_continues_from_exported_weights_when_the_run_folder_is_gone(ph
     assert any(not torch.equal(state[k].float(), after["model"][k].float()) for k in state if state[k].is_floating_point())
 
 
+def test_a_fresh_run_ramps_its_weight_average_and_a_start_from_weights_does_not(photo_folder, tmp_path):
+    from colorcore.export import main as export_main
+
+    config = tiny_config("classification", photo_folder, tmp_path, steps=2, val_every=0, ema=0.999)
+    run = train_main(str(config), device="cpu")
+    assert torch.load(run / "last.pt", weights_only=True)["ema_ramp"] is True
+    export_main(str(config), out=str(tmp_path / "w"), run=str(run))
+    import shutil
+    shutil.rmtree(run)
+    train_main(str(config), steps=4, device="cpu", init_weights=str(tmp_path / "w"))
+    assert torch.load(run / "last.pt", weights_only=True)["ema_ramp"] is False
+
+
 def test_export_ships_the_log_only_up_to_the_checkpoint_step(tmp_path):
     from colorcore.export import copy_log_to_step
     src = tmp_path / "train_log.csv"
@@ -164,6 +177,20 @@ def test_weight_average_follows_the_formula():
     assert not any(p.requires_grad for p in avg.model.parameters())
 
 
+def test_weight_average_over_trained_weights_runs_at_full_decay_at_once():
+    from colorcore.ema import WeightAverage
+    model = torch.nn.Conv2d(1, 2, 1)
+    avg = WeightAverage(model, decay=0.9)
+    assert not avg.load({}, model, ramp=False)
+    start = model.weight.detach().clone()
+    with torch.no_grad():
+        model.weight.add_(1.0)
+    avg.update(model)  # no ramp: d = 0.9 from the first update (the ramp would give 2 / 11)
+    assert torch.allclose(avg.model.weight, 0.9 * start + 0.1 * model.weight)
+    restored = WeightAverage(model, decay=0.9)
+    assert restored.load(avg.state(), model) and restored.ramp is False  # the setting is checkpointed
+
+
 def test_a_run_with_a_weight_average_checkpoints_resumes_and_exports_it(photo_folder, tmp_path):
     from colorcore.export import main as export_main
     from colorcore.hub import load_state
@@ -176,6 +203,7 @@ def test_a_run_with_a_weight_average_checkpoints_resumes_and_exports_it(photo_fo
     train_main(str(config), resume=True, device="cpu")
     state = torch.load(run / "last.pt", weights_only=True)
     assert state["step"] == 4 and state["ema_updates"] == 2
+    assert state["ema_ramp"] is False  # over trained weights: full decay from the start
     floats = [k for k in state["model"] if state["model"][k].is_floating_point()]
     assert any(not torch.equal(state["ema"][k], state["model"][k]) for k in floats)
     train_main(str(config), resume=True, steps=6, device="cpu")
