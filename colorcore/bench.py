@@ -45,8 +45,7 @@ DEFAULT_SIZES = "256,512,1024,4000x3000"
 LARGE_PIXELS = 2_000_000  # above this, the --repeats-large / one warm-up regime
 COLUMNS = ["model", "reference", "weights", "params", "weights_mb_fp16", "net_size", "device", "threads", "size",
            "megapixels", "warmup", "repeats", "latency_median_s", "latency_p90_s", "ratio_vs_reference",
-           "speedup_vs_reference", "throughput_img_s", "throughput_batch", "peak_rss_mb", "cuda_max_alloc_mb",
-           "precision"]
+           "speedup_vs_reference", "throughput_img_s", "throughput_batch", "peak_rss_mb", "cuda_max_alloc_mb"]
 
 
 def parse_sizes(spec: str) -> list[tuple[int, int]]:
@@ -103,8 +102,7 @@ def worker(job: dict) -> list[dict]:
                                    model_options=REFERENCE_OPTIONS)
         weights, name = "random", REFERENCE_NAME
     else:
-        colorizer, weights = load_for_eval(job["model"], device, job.get("random_init", False), job.get("net_size"),
-                                           job.get("int8", True))
+        colorizer, weights = load_for_eval(job["model"], device, job.get("random_init", False), job.get("net_size"))
         name = colorizer.spec.name
     model = colorizer.model
     params = sum(p.numel() for p in model.parameters())
@@ -112,8 +110,7 @@ def worker(job: dict) -> list[dict]:
                        for v in model.state_dict().values())
     base = {"model": name, "reference": int(job["reference"]), "weights": weights, "params": params,
             "weights_mb_fp16": weight_bytes / 1e6, "net_size": colorizer.spec.net_size, "device": device.type,
-            "threads": job["threads"] if not cuda else "", "throughput_img_s": "", "throughput_batch": "",
-            "precision": colorizer.precision}
+            "threads": job["threads"] if not cuda else "", "throughput_img_s": "", "throughput_batch": ""}
 
     rows = []
     for w, h in sorted(job["sizes"], key=lambda s: s[0] * s[1]):
@@ -176,7 +173,7 @@ def _fmt(v) -> str:
 def bench(models: str | list[str] | None, out: str | Path, sizes: str = DEFAULT_SIZES, repeats: int = 10,
           repeats_large: int = 3, warmup: int = 2, batch: int = 8, throughput_repeats: int = 3, threads: int = 2,
           devices: list[str] | None = None, random_init: bool = False, progress: bool = True,
-          net_size: int | None = None, int8: bool = True) -> list[dict]:
+          net_size: int | None = None) -> list[dict]:
     import torch
     from tqdm import tqdm
 
@@ -189,7 +186,7 @@ def bench(models: str | list[str] | None, out: str | Path, sizes: str = DEFAULT_
         devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     common = {"threads": threads, "repeats": repeats, "repeats_large": repeats_large, "warmup": warmup,
               "batch": batch, "throughput_repeats": throughput_repeats, "random_init": random_init}
-    model_common = {**common, "net_size": net_size, "int8": int8}  # never the reference's: it stays the yardstick
+    model_common = {**common, "net_size": net_size}  # never the reference's: it stays the yardstick
     jobs = []
     for device in devices:
         jobs.append({**common, "model": REFERENCE_NAME, "reference": True, "device": device,
@@ -229,7 +226,6 @@ def bench(models: str | list[str] | None, out: str | Path, sizes: str = DEFAULT_
                                            "size": "x".join(map(str, REFERENCE_SIZE)), "weights": "random"},
             "sizes": [f"{w}x{h}" for w, h in size_list], "devices": devices, **common,
             "net_size": net_size,  # --net-size for the models (never the reference)
-            "int8": int8,  # False: --float, 8-bit decoders kept float
             "input": "synthetic PIL RGB photo (smooth colour field + grain); decode not timed",
             "commit": commit, "commit_dirty": dirty,
             "date_utc": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
@@ -243,10 +239,9 @@ def bench(models: str | list[str] | None, out: str | Path, sizes: str = DEFAULT_
 
 def main(models: str, out: str, sizes: str = DEFAULT_SIZES, repeats: int = 10, repeats_large: int = 3,
          warmup: int = 2, batch: int = 8, threads: int = 2, devices: str | None = None,
-         net_size: int | None = None, int8: bool = True) -> int:
+         net_size: int | None = None) -> int:
     rows = bench(models, out, sizes, repeats, repeats_large, warmup, batch, threads=threads,
-                 devices=devices.split(",") if devices else None, net_size=net_size,
-                 int8=int8)
+                 devices=devices.split(",") if devices else None, net_size=net_size)
     cols = ["model", "device", "size", "latency_median_s", "latency_p90_s", "speedup_vs_reference",
             "throughput_img_s", "peak_rss_mb"]
     print("  ".join(c.ljust(14) for c in cols))

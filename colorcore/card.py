@@ -56,10 +56,8 @@ def metrics_table(results: Path, name: str) -> str:
     meta = results / "meta.json"
     info = json.loads(meta.read_text()) if meta.exists() else {}
     lines.append("")
-    precision = info.get("models", {}).get(name, {}).get("precision")
     lines.append(f"On {info.get('images', '?')} images of `{info.get('data', results.name)}`, "
-                 + (f"{precision} on CPU, " if precision and precision != "float" else "")
-                 + f"commit {str(info.get('commit', '?'))[:10]}, {info.get('date_utc', '?')}.")
+                 f"commit {str(info.get('commit', '?'))[:10]}, {info.get('date_utc', '?')}.")
     return "\n".join(lines) + "\n"
 
 
@@ -94,13 +92,6 @@ def training_summary(cfg: dict, log: list[dict]) -> str:
         parts.append(f"- Shipped weights: the {cfg['weights']}.")
     if "temperature" in cfg:
         parts.append(f"- Shipped annealed-mean temperature: {cfg['temperature']}.")
-    if cfg.get("int8"):
-        q = cfg["int8"]
-        check = q.get("check", {})
-        parts.append(f"- 8-bit decoder on x86 CPUs (`load_colorizer(..., int8=False)` keeps it float): activation ranges "
-                     f"calibrated on {q['images']} photos of `{q['data']}` by `python -m colorcore quantize`"
-                     + (f"; mean |ab| difference to the float net {check['ab_mean_abs_diff']:.2f} on {check['images']} "
-                        f"further photos (mean |ab| {check['ab_mean_abs']:.1f})." if check else "."))
     trend = loss_trend(log, since=int(cfg.get("loss_changed_at", 0)))
     if trend:
         parts.append(trend)

@@ -39,14 +39,13 @@ def _export(a):
 
 def _evaluate(a):
     from .evaluate import main
-    return main(a.data, a.models, a.out, a.limit, a.batch_size, a.device, a.threads, a.random_init, a.net_size,
-                not a.float)
+    return main(a.data, a.models, a.out, a.limit, a.batch_size, a.device, a.threads, a.random_init, a.net_size)
 
 
 def _bench(a):
     from .bench import main
     return main(a.models, a.out, a.sizes, a.repeats, a.repeats_large, a.warmup, a.batch, a.threads, a.devices,
-                a.net_size, not a.float)
+                a.net_size)
 
 
 def _card(a):
@@ -57,11 +56,6 @@ def _card(a):
 def _tune(a):
     from .tune import main
     main(a.model, a.data, a.limit, a.psnr_margin, a.write, a.temperatures)
-
-
-def _quantize(a):
-    from .quantize import main
-    main(a.model, a.data, a.limit, a.batch_size, a.write, a.check)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -110,7 +104,6 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--device", help="cpu or cuda (default: cuda when present)")
     v.add_argument("--random-init", action="store_true", help="score random weights even where trained ones exist")
     v.add_argument("--net-size", type=int, help="run the models at this square resolution instead of their own")
-    v.add_argument("--float", action="store_true", help="keep 8-bit decoders in floating point (see quantize)")
     v.set_defaults(func=_evaluate)
 
     b = sub.add_parser("bench", help="colorize latency, throughput and peak memory per model, against full-width eccv16")
@@ -124,7 +117,6 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
     b.add_argument("--devices", help="comma-separated, e.g. cpu or cpu,cuda (default: cpu, and cuda when present)")
     b.add_argument("--net-size", type=int, help="run the models (not the reference) at this square resolution")
-    b.add_argument("--float", action="store_true", help="keep 8-bit decoders in floating point (see quantize)")
     b.set_defaults(func=_bench)
 
     k = sub.add_parser("card", help="write weights/<name>/README.md (model card) from config, log and results")
@@ -140,15 +132,6 @@ def build_parser() -> argparse.ArgumentParser:
     u.add_argument("--temperatures", help="comma-separated grid (default 0.1 ... 1.0)")
     u.add_argument("--write", action="store_true", help="store the choice in weights/<name>/config.json")
     u.set_defaults(func=_tune)
-
-    q = sub.add_parser("quantize", help="calibrate a model's 8-bit CPU decoder on held-out photos")
-    q.add_argument("--model", required=True)
-    q.add_argument("--data", required=True, help="photos that are not the validation set")
-    q.add_argument("--limit", type=int, default=64, help="photos to calibrate on")
-    q.add_argument("--check", type=int, default=64, help="further photos to compare 8-bit and float output on")
-    q.add_argument("--batch-size", type=int, default=16)
-    q.add_argument("--write", action="store_true", help="store the calibration in weights/<name>/config.json")
-    q.set_defaults(func=_quantize)
 
     g = sub.add_parser("gamut", help="rebuild the ab gamut bins and prior from training photos")
     g.add_argument("--data", default="../shared/data/train-*.tar")

@@ -77,8 +77,7 @@ def model_names(spec: str | list[str] | None) -> list[str]:
     return names
 
 
-def load_for_eval(name: str, device=None, random_init: bool = False, net_size: int | None = None,
-                  int8: bool = True):
+def load_for_eval(name: str, device=None, random_init: bool = False, net_size: int | None = None):
     """(Colorizer, "trained" | "random"): the model's weights when they are on this
     machine (repository weights/, COLORCORE_WEIGHTS, the Hub's local cache; never the
     network), otherwise the registered architecture with seeded random weights."""
@@ -91,7 +90,7 @@ def load_for_eval(name: str, device=None, random_init: bool = False, net_size: i
         except hub.WeightsNotFound:
             pass
         else:
-            return load_colorizer(name, device=device, weights=str(folder), net_size=net_size, int8=int8), "trained"
+            return load_colorizer(name, device=device, weights=str(folder), net_size=net_size), "trained"
     torch.manual_seed(SEED)  # the same random weights whatever the order of models
     return load_colorizer(name, device=device, random_init=True, net_size=net_size), "random"
 
@@ -238,11 +237,10 @@ def write_hist(path: Path, rows: list[RowScores]) -> None:
 
 def evaluate(data: str, models: str | list[str] | None, out: str | Path, limit: int | None = None,
              batch_size: int = 16, device: str | None = None, threads: int = 2, random_init: bool = False,
-             progress: bool = True, net_size: int | None = None, int8: bool = True) -> list[dict]:
+             progress: bool = True, net_size: int | None = None) -> list[dict]:
     """Score the models on the images at `data`; write the tables to `out` and return
     the metrics rows (references first: gray, ground-truth, then the models).
-    net_size: run every model at this resolution instead of its own; int8=False keeps
-    8-bit decoders float (load_colorizer)."""
+    net_size: run every model at this resolution instead of its own."""
     t_start, load_start = time.perf_counter(), load_average()
     torch.set_num_threads(threads)
     torch.manual_seed(SEED)
@@ -260,7 +258,7 @@ def evaluate(data: str, models: str | list[str] | None, out: str | Path, limit: 
     gray = RowScores(GRAY, "none", "reference", "-")
     rows = [gray, gt]
     for name in names:
-        colorizer, weights = load_for_eval(name, dev, random_init, net_size, int8)
+        colorizer, weights = load_for_eval(name, dev, random_init, net_size)
         colorizers[name] = colorizer
         rows.append(RowScores(name, weights, colorizer.spec.kind, colorizer.spec.net_size))
 
@@ -294,7 +292,6 @@ def evaluate(data: str, models: str | list[str] | None, out: str | Path, limit: 
         "image_list_sha256": hashlib.sha256(image_list.encode()).hexdigest(),
         "limit": limit,
         "net_size": net_size,  # --net-size: every model ran at this side instead of its own
-        "int8": int8,  # False: --float, 8-bit decoders kept float
         "protocol": f"short side {EVAL_SIZE} (bicubic), centre crop {EVAL_SIZE}x{EVAL_SIZE}; model input = "
                     "ground-truth Lab L; outputs rounded to 8 bits; ab of an output = ab of its RGB",
         "metrics": {
@@ -315,7 +312,6 @@ def evaluate(data: str, models: str | list[str] | None, out: str | Path, limit: 
         "seed": SEED,
         "models": {name: {"weights": row.weights, "source": colorizers[name].source,
                           "net_size": colorizers[name].spec.net_size, "kind": colorizers[name].spec.kind,
-                          "precision": colorizers[name].precision,
                           "params": sum(p.numel() for p in colorizers[name].model.parameters())}
                    for name, row in zip(names, rows[2:])},
         "commit": commit,
@@ -330,9 +326,8 @@ def evaluate(data: str, models: str | list[str] | None, out: str | Path, limit: 
 
 def main(data: str, models: str, out: str, limit: int | None = None, batch_size: int = 16,
          device: str | None = None, threads: int = 2, random_init: bool = False,
-         net_size: int | None = None, int8: bool = True) -> int:
-    rows = evaluate(data, models, out, limit, batch_size, device, threads, random_init, net_size=net_size,
-                    int8=int8)
+         net_size: int | None = None) -> int:
+    rows = evaluate(data, models, out, limit, batch_size, device, threads, random_init, net_size=net_size)
     cols = ["model", "weights", "psnr", "ssim", "auc", "auc_rebal", "colorfulness", "delta_cf",
             "semantic_agreement", FRECHET_COLUMN, "seconds_per_image"]
     table = [[_fmt(round(r[c], 4) if isinstance(r[c], float) else r[c]) for c in cols] for r in rows]

@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from . import hub, quantize
+from . import hub
 from .color import compose, shrink_to_gamut
 from .io import ImageSource, load_image
 from .models import ColorNet, ModelSpec, get_spec
@@ -85,7 +85,6 @@ class Colorizer:
     device: torch.device
     source: str  # where the weights came from, or "random init"
     config: dict = field(default_factory=dict)
-    precision: str = "float"  # or "int8 decoder" (colorcore.quantize)
 
     @property
     def default_temperature(self) -> float:
@@ -136,15 +135,12 @@ class Colorizer:
 def load_colorizer(name: str = "default", device: str | torch.device | None = None,
                    weights: str | None = None, random_init: bool = False,
                    model_options: dict | None = None, freeze: bool = True,
-                   net_size: int | None = None, int8: bool = True) -> Colorizer:
+                   net_size: int | None = None) -> Colorizer:
     """Build a registered model and load its weights (see colorcore.hub for where
     they are looked for). random_init=True skips the weights: for tests and timing.
     freeze=True traces and freezes the net on CPU (ColorNet.freeze): same output,
     faster (see there). net_size overrides the square side the net sees (its
-    registered default otherwise): larger for finer colour detail, smaller for speed.
-    int8=True runs the decoder in 8 bits where the weights ship a calibration for it
-    (config.json "int8", see colorcore.quantize), on CPUs with fast int8 kernels
-    (x86); the encoder, and everything on CUDA, stays float."""
+    registered default otherwise): larger for finer colour detail, smaller for speed."""
     spec = get_spec(name)
     if net_size is not None:
         if not 32 <= int(net_size) <= 2048:
@@ -163,13 +159,7 @@ def load_colorizer(name: str = "default", device: str | torch.device | None = No
         colorizer = Colorizer(model, spec, dev, str(folder), config)
     colorizer.model.to(dev).eval()
     if freeze and dev.type == "cpu":
-        try:
-            ranges = quantize.shipped_ranges(colorizer.config) if int8 else None
-            colorizer.model.freeze(spec.net_size, int8_ranges=ranges)
-        except hub.WeightsCorrupt as e:
-            raise hub.WeightsCorrupt(f"{colorizer.source}: {e}") from None
-        if ranges and not colorizer.model.stochastic:  # stochastic models stay eager (freeze)
-            colorizer.precision = "int8 decoder"
+        colorizer.model.freeze(spec.net_size)
     return colorizer
 
 

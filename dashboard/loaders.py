@@ -209,8 +209,6 @@ def eval_command(folder: Path | str, meta: dict | None) -> str:
         parts += ["--batch-size", str(meta["batch_size"])]
     if meta.get("net_size"):
         parts += ["--net-size", str(meta["net_size"])]
-    if meta.get("int8") is False:
-        parts.append("--float")
     return " ".join(parts)
 
 
@@ -274,8 +272,6 @@ def bench_made_by(path: Path | str, meta: dict | None) -> str:
         parts += ["--threads", str(meta["threads"])]
     if meta.get("net_size"):
         parts += ["--net-size", str(meta["net_size"])]
-    if meta.get("int8") is False:
-        parts.append("--float")
     return f"`{' '.join(parts)}` — {_when(meta)}."
 
 

@@ -55,23 +55,6 @@ def test_card_has_hugging_face_front_matter_and_measured_numbers(weights_root):
     assert "mean 0.5 over the last 20% of logged steps against 0.65 over the 20% before (-23.1%)" in text
 
 
-def test_card_says_when_the_decoder_runs_in_8_bits(weights_root):
-    res = write_results(weights_root, "trained")
-    folder = weights_root / "weights" / "regression-l2"
-    cfg = json.loads((folder / "config.json").read_text())
-    assert "8-bit" not in card.write_card("regression-l2", res).read_text()
-    cfg["int8"] = {"data": "calib.tar", "images": 64, "ranges": {},
-                   "check": {"images": 32, "ab_mean_abs_diff": 0.4178, "ab_mean_abs": 13.14}}
-    (folder / "config.json").write_text(json.dumps(cfg))
-    meta = json.loads((res / "meta.json").read_text())
-    meta["models"] = {"regression-l2": {"precision": "int8 decoder"}}
-    (res / "meta.json").write_text(json.dumps(meta))
-    text = card.write_card("regression-l2", res).read_text()
-    assert "8-bit decoder on x86 CPUs" in text and "64 photos of `calib.tar`" in text
-    assert "mean |ab| difference to the float net 0.42 on 32 further photos" in text
-    assert "images of `val.tar`, int8 decoder on CPU, commit abc" in text
-
-
 def test_card_never_quotes_numbers_of_random_weights(weights_root):
     res = write_results(weights_root, "random")
     text = card.write_card("regression-l2", res).read_text()

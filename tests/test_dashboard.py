@@ -210,7 +210,6 @@ def test_read_metrics_and_made_by(root, monkeypatch):
     assert "2026-01-02" in line and "0123456789" in line
     assert "unknown" in L.made_by(root / "results" / "val", None)
     assert "--net-size" not in line and "--net-size 256" in L.made_by(root / "results" / "val", {**meta, "net_size": 256})
-    assert "--float" not in line and L.made_by(root / "results" / "val", {**meta, "int8": False}).count("--float") == 1
     assert L.read_metrics(root / "nowhere") is None and L.eval_sets(root / "nowhere") == []
 
 
@@ -253,8 +252,6 @@ def test_read_bench(root):
     meta = L.read_json(root / "results" / "bench.meta.json")
     assert "python -m colorcore bench" in L.bench_made_by(root / "results" / "bench.csv", meta)
     assert "--net-size 192" in L.bench_made_by(root / "results" / "bench.csv", {**meta, "net_size": 192})
-    assert "--float" not in L.bench_made_by(root / "results" / "bench.csv", meta)
-    assert "--float" in L.bench_made_by(root / "results" / "bench.csv", {**meta, "int8": False})
     assert L.read_bench(root / "none.csv") is None
 
 

@@ -47,29 +47,17 @@ class ColorNet(nn.Module):
             return self(l)
         return frozen(l.contiguous(memory_format=torch.channels_last))
 
-    def int8_split(self) -> tuple[nn.Module, nn.Module] | None:
-        """(float front, back) whose composition is forward(), the back FX-traceable
-        and accurate in 8 bits (colorcore.quantize), or None: no 8-bit path."""
-        return None
-
     @torch.inference_mode()
-    def freeze(self, size: int, int8_ranges: dict | None = None) -> None:
+    def freeze(self, size: int) -> None:
         """For inference with fixed weights: trace forward() on (1, 1, size, size)
         in channels_last and freeze it, which folds BatchNorm into the convolutions
         and fuses activations (`colorcore bench`, 2 threads: the flagship's 256x256
-        colorize went from 39.8 to 32.4 ms). With int8_ranges (a calibration from
-        colorcore.quantize) the back of int8_split() runs in 8 bits.
+        colorize went from 39.8 to 32.4 ms).
         Stochastic models stay eager; train() drops the copy, whose weights are
         those of when it was made."""
         if self.stochastic:
             return
-        if int8_ranges is not None:
-            from ..quantize import int8_net
-
-            net = int8_net(self, int8_ranges, size)
-            net.front.to(memory_format=torch.channels_last)
-        else:
-            net = copy.deepcopy(self).eval().to(memory_format=torch.channels_last)
+        net = copy.deepcopy(self).eval().to(memory_format=torch.channels_last)
         example = torch.zeros(1, 1, size, size, device=next(self.parameters()).device)
         with warnings.catch_warnings():
             # TracerWarning: TF "SAME" padding's shape arithmetic, constant at a fixed size.

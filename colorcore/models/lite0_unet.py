@@ -22,13 +22,6 @@ def conv_bn_relu(cin: int, cout: int, k: int = 3) -> nn.Sequential:
     return nn.Sequential(nn.Conv2d(cin, cout, k, padding=k // 2, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
 
 
-def encode(encoder: nn.Module, l: torch.Tensor) -> tuple[torch.Tensor, ...]:
-    """Normalised L -> the encoder's features at strides 4, 8, 16 and 32. The encoder
-    sees the photo's gray rendering on its ImageNet input scale."""
-    gray = gray_rgb_from_l((l + 1) * 50).expand(-1, 3, -1, -1)
-    return tuple(encoder.features(encoder.normalize(gray))[1:])
-
-
 class UpBlock(nn.Module):
     """Upsample x2, concatenate the skip, then two convolutions. forward() runs the
     1x1 fuse's share over x before the upsampling: both are linear, so the sum is
@@ -36,7 +29,6 @@ class UpBlock(nn.Module):
 
     def __init__(self, cin: int, cskip: int, cout: int):
         super().__init__()
-        self.cin = cin
         self.fuse = conv_bn_relu(cin + cskip, cout, 1)
         self.refine = conv_bn_relu(cout, cout, 3)
 
@@ -45,54 +37,6 @@ class UpBlock(nn.Module):
         n = x.shape[1]
         y = F.interpolate(F.conv2d(x, conv.weight[:, :n]), size=skip.shape[-2:], mode="bilinear", align_corners=False)
         return self.refine(relu(bn(y + F.conv2d(skip, conv.weight[:, n:]))))
-
-    def folded(self) -> "FoldedUpBlock":
-        return FoldedUpBlock(self)
-
-
-class FoldedUpBlock(nn.Module):
-    """UpBlock for inference as modules that FX quantization understands: the 1x1 fuse
-    split into its share over x and over the skip, BatchNorm folded into both
-    (bn(a + b) = s * a + (s * b + t))."""
-
-    def __init__(self, up: UpBlock):
-        super().__init__()
-        conv, bn, _ = up.fuse
-        cin = up.cin
-        s = bn.weight / torch.sqrt(bn.running_var + bn.eps)
-        w = conv.weight.detach() * s.detach()[:, None, None, None]
-        self.over_x = nn.Conv2d(cin, conv.out_channels, 1, bias=False)
-        self.over_skip = nn.Conv2d(conv.in_channels - cin, conv.out_channels, 1)
-        with torch.no_grad():
-            self.over_x.weight.copy_(w[:, :cin])
-            self.over_skip.weight.copy_(w[:, cin:])
-            self.over_skip.bias.copy_(bn.bias - bn.running_mean * s)
-        self.refine = up.refine
-
-    def forward(self, x: torch.Tensor, skip: torch.Tensor) -> torch.Tensor:
-        y = F.interpolate(self.over_x(x), size=skip.shape[-2:], mode="bilinear", align_corners=False)
-        return self.refine(F.relu(y + self.over_skip(skip)))
-
-
-class Encoder(nn.Module):
-    """Normalised L -> the four skip features the decoder uses."""
-
-    def __init__(self, encoder: nn.Module):
-        super().__init__()
-        self.encoder = encoder
-
-    def forward(self, l: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        return encode(self.encoder, l)
-
-
-class Decoder(nn.Module):
-    def __init__(self, net: "Lite0UNet"):
-        super().__init__()
-        self.up16, self.up8, self.up4 = net.up16.folded(), net.up8.folded(), net.up4.folded()
-        self.head = net.head
-
-    def forward(self, f4, f8, f16, f32) -> torch.Tensor:
-        return self.head(self.up4(self.up8(self.up16(f32, f16), f8), f4))
 
 
 class Lite0UNet(ColorNet):
@@ -110,15 +54,12 @@ class Lite0UNet(ColorNet):
         self.head = nn.Conv2d(d4, self.num_outputs, 1)
 
     def forward(self, l: torch.Tensor) -> torch.Tensor:
-        f4, f8, f16, f32 = encode(self.encoder, l)
+        gray = gray_rgb_from_l((l + 1) * 50).expand(-1, 3, -1, -1)
+        _, f4, f8, f16, f32 = self.encoder.features(self.encoder.normalize(gray))
         x = self.up16(f32, f16)
         x = self.up8(x, f8)
         x = self.up4(x, f4)
         return self.head(x)
-
-    def int8_split(self) -> tuple[nn.Module, nn.Module]:
-        """The encoder stays float, the decoder and head go 8-bit (colorcore.quantize)."""
-        return Encoder(self.encoder), Decoder(self)
 
     def param_groups(self, lr: float, encoder_lr_scale: float = 0.1) -> list[dict]:
         """The pretrained encoder learns at a tenth of the decoder's rate."""

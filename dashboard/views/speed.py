@@ -4,7 +4,7 @@ import streamlit as st
 from dashboard import common, figures, loaders
 
 BENCH_HINT = "python -m colorcore bench --models all --out results/bench.csv"
-TABLE = ["model", "weights", "precision", "device", "threads", "size", "megapixels", "latency_median_s", "latency_p90_s",
+TABLE = ["model", "weights", "device", "threads", "size", "megapixels", "latency_median_s", "latency_p90_s",
          "ratio_vs_reference", "speedup_vs_reference", "throughput_img_s", "peak_rss_mb", "cuda_max_alloc_mb", "params",
          "weights_mb_fp16"]
 
