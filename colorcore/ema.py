@@ -12,13 +12,13 @@ from torch import nn
 
 
 class WeightAverage:
-    def __init__(self, model: nn.Module, decay: float, ramp: bool = True):
-        """ramp: start with a short memory, for weights fresh from initialisation. An
-        average started over trained weights runs at its full decay from the first
-        step: a ramp would hand it the noisier raw weights (the flagship's restart
-        from its step-19250 weights did: its train_log.csv's validation AuC fell from
-        0.8918 at step 19000 to 0.8900 at step 20000)."""
-        self.decay, self.updates, self.ramp = decay, 0, ramp
+    def __init__(self, model: nn.Module, decay: float):
+        """The ramp (a short memory at first) is for weights fresh from initialisation;
+        load(..., ramp=False) starts an average over trained weights at its full decay,
+        where a ramp would hand it the noisier raw weights (the flagship's restart from
+        its step-19250 weights did: its train_log.csv's validation AuC fell from 0.8918
+        at step 19000 to 0.8900 at step 20000)."""
+        self.decay, self.updates, self.ramp = decay, 0, True
         self.model = copy.deepcopy(model).eval().requires_grad_(False)
 
     @torch.no_grad()
