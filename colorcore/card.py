@@ -2,7 +2,7 @@
 repository measured: config.json (training), train_log.csv (curves) and
 results/<dataset>/metrics.csv (evaluation). No number in it is typed by hand.
 
-    python -m colorcore card --models all [--results results/val]
+    python -m colorcore card --models all [--results results/val-broad,results/val]
 """
 from __future__ import annotations
 
@@ -13,10 +13,12 @@ from pathlib import Path
 
 from .hub import REPO_WEIGHTS
 from .models import all_specs, get_spec
+from .provenance import DATA_VERSIONS, budget_line
+from .schema import SEMANTIC_COLUMN
 
 ROOT = Path(__file__).resolve().parent.parent
 METRIC_COLUMNS = [("psnr", "PSNR (dB)"), ("ssim", "SSIM"), ("auc", "AuC"), ("auc_rebal", "AuC rebal."),
-                  ("colorfulness", "CF"), ("delta_cf", "deltaCF"), ("semantic_agreement", "semantic agr."),
+                  ("colorfulness", "CF"), ("delta_cf", "deltaCF"), (SEMANTIC_COLUMN, "semantic agr. (Lite1)"),
                   ("seconds_per_image", "s / image")]
 LIMITS = {
     "bins": "It predicts a distribution over 229 ab bins at a coarse resolution; colour can bleed "
@@ -78,9 +80,12 @@ def loss_trend(log: list[dict], share: float = 0.2, since: int = 0) -> str:
 def training_summary(cfg: dict, log: list[dict]) -> str:
     last = log[-1] if log else {}
     val = [r for r in log if r.get("val_psnr")]
+    version = int(cfg.get("data_version", 1))
     parts = [
-        f"- Data: `{cfg.get('data', '?')}` (the workbench's shared training photographs, short side 160 px), "
-        f"random resized crops of {cfg.get('crop', '?')} px with horizontal flips, batch {cfg.get('batch', '?')}.",
+        f"- Data: `{cfg.get('data', '?')}`, {DATA_VERSIONS.get(version, f'version {version}')} "
+        f"(short side 160 px), random resized crops of {cfg.get('crop', '?')} px with horizontal flips, "
+        f"batch {cfg.get('batch', '?')}.",
+        f"- Budget in total: {budget_line(cfg)}.",
         f"- Loss: `{json.dumps(cfg.get('loss', {}))}`.",
         f"- Steps: {cfg.get('steps', '?')}; wall time {float(cfg.get('wall_s', 0)) / 60:.0f} min on {cfg.get('hardware', '?')}.",
         f"- Net resolution {cfg.get('net_size')} px, output `{cfg.get('kind')}`, {cfg.get('params', 0) / 1e6:.2f}M parameters, "
@@ -92,6 +97,13 @@ def training_summary(cfg: dict, log: list[dict]) -> str:
         parts.append(f"- Shipped weights: the {cfg['weights']}.")
     if "temperature" in cfg:
         parts.append(f"- Shipped annealed-mean temperature: {cfg['temperature']}.")
+    fade = cfg.get("confidence_fade")
+    if fade and fade.get("strength"):
+        tuned = cfg.get("decoding_tuning", {})
+        parts.append(f"- Confidence fade (strength {fade['strength']}, tuned on {tuned.get('images', '?')} photos of "
+                     f"`{tuned.get('data', '?')}`): the chroma is scaled by "
+                     + ", ".join(f"{s ** fade['strength']:.2f}" for s in fade["scale"][::3])
+                     + " from the surest to the least sure pixels; `colorize(..., fade=False)` turns it off.")
     trend = loss_trend(log, since=int(cfg.get("loss_changed_at", 0)))
     if trend:
         parts.append(trend)
@@ -102,11 +114,33 @@ def training_summary(cfg: dict, log: list[dict]) -> str:
     return "\n".join(parts) + "\n"
 
 
-def write_card(name: str, results: Path) -> Path:
+EVAL_SETS = {"val-broad": "photos from sources that are in no training shard (the primary set)",
+             "val": "in-domain photos, drawn from the training sources of version 1"}
+DATA_LIMITS = {
+    1: "Trained on about 17,000 small photographs (short side 160 px) dominated by scenes, flowers, cats and "
+       "dogs; indoor scenes, people and generic objects are under-represented, so expect weaker colour there.",
+    2: "Trained on about 21,000 small photographs (short side 160 px) from 25 sources; indoor scenes and crowds "
+       "are still thin, so expect weaker colour there.",
+}
+
+
+def evaluation_sections(results: list[Path], name: str) -> str:
+    out = []
+    for folder in results:
+        shown = folder.relative_to(ROOT) if folder.is_absolute() and folder.is_relative_to(ROOT) else folder
+        meta = folder / "meta.json"
+        data = json.loads(meta.read_text()).get("data", "?") if meta.exists() else "?"
+        out.append(f"### `{folder.name}`: {EVAL_SETS.get(folder.name, 'photos')}\n\n{metrics_table(folder, name)}\n"
+                   f"Made by `python -m colorcore evaluate --data {data} --models all --out {shown}`.\n")
+    return "\n".join(out)
+
+
+def write_card(name: str, results: list[Path]) -> Path:
     spec = get_spec(name)
     folder = REPO_WEIGHTS / spec.name
     cfg = json.loads((folder / "config.json").read_text())
     log = _read_csv(folder / "train_log.csv")
+    version = int(cfg.get("data_version", 1))
     doc = (importlib.import_module(spec.factory.__module__).__doc__ or "").strip()
     metric_names = [k for k, _ in METRIC_COLUMNS]
     front = "\n".join([
@@ -147,17 +181,15 @@ exported by `python -m colorcore export --config configs/{spec.name}.toml`).
 
 ## Evaluation
 
-The shared validation set, protocol of the workbench (short side 256, centre crop 256x256, the model sees the
-ground truth's L), with the `gray` (a = b = 0) and `ground-truth` rows for reference:
+Protocol of the workbench (short side 256, centre crop 256x256, the model sees the ground truth's L), with the
+`gray` (a = b = 0) and `ground-truth` rows for reference. Semantic agreement is judged by EfficientNet-Lite1,
+which no model contains.
 
-{metrics_table(results, spec.name)}
-Made by `python -m colorcore evaluate --data ../shared/data/val.tar --models all --out {results.relative_to(ROOT) if results.is_absolute() and results.is_relative_to(ROOT) else results}`.
-
+{evaluation_sections(results, spec.name)}
 ## Limits
 
 - {LIMITS[spec.kind]}
-- Trained on about 17,000 small photographs (short side 160 px) dominated by scenes, flowers, cats and dogs;
-  indoor scenes, people and generic objects are under-represented, so expect weaker colour there.
+- {DATA_LIMITS.get(version, DATA_LIMITS[1])}
 - The training photos come from research datasets whose licences are unverified or research-only: use the
   weights for research and evaluation.
 """
@@ -166,10 +198,10 @@ Made by `python -m colorcore evaluate --data ../shared/data/val.tar --models all
     return path
 
 
-def main(models: str, results: str = "results/val") -> None:
+def main(models: str, results: str = "results/val-broad,results/val") -> None:
     names = [s.name for s in all_specs()] if models == "all" else [get_spec(m).name for m in models.split(",")]
     for name in names:
         if (REPO_WEIGHTS / name / "config.json").exists():
-            print(f"wrote {write_card(name, Path(results))}")
+            print(f"wrote {write_card(name, [Path(r) for r in results.split(',')])}")
         else:
             print(f"skipped {name}: no weights/{name}/config.json")

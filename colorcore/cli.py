@@ -8,7 +8,8 @@ import sys
 def _train(a):
     from .train import main
     main(a.config, resume=a.resume, steps=a.steps, out=a.out, device=a.device, minutes=a.minutes,
-         train_data=a.train_data, init_weights=a.init_weights)
+         train_data=a.train_data, init_weights=a.init_weights, fine_tune=a.fine_tune,
+         overrides=a.set)
 
 
 def _gamut(a):
@@ -18,7 +19,7 @@ def _gamut(a):
 
 def _colorize(a):
     from .colorize_cli import run
-    return run(a.inputs, a.model, a.out, a.temperature, a.seed, a.device)
+    return run(a.inputs, a.model, a.out, a.temperature, a.seed, a.device, not a.no_fade, a.vividness)
 
 
 def _models(a):
@@ -39,7 +40,8 @@ def _export(a):
 
 def _evaluate(a):
     from .evaluate import main
-    return main(a.data, a.models, a.out, a.limit, a.batch_size, a.device, a.threads, a.random_init, a.net_size)
+    return main(a.data, a.models, a.out, a.limit, a.batch_size, a.device, a.threads, a.random_init, a.net_size,
+                a.update)
 
 
 def _bench(a):
@@ -55,7 +57,7 @@ def _card(a):
 
 def _tune(a):
     from .tune import main
-    main(a.model, a.data, a.limit, a.psnr_margin, a.write, a.temperatures)
+    main(a.model, a.data, a.limit, a.cf_floor, a.write, a.temperatures, a.weights, a.strengths)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -68,6 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--out", required=True, metavar="DIR")
     c.add_argument("--temperature", type=float, help="annealed-mean temperature for bin models")
     c.add_argument("--seed", type=int, help="sample seed for the VAE")
+    c.add_argument("--no-fade", action="store_true",
+                   help="bin models: keep full chroma where the model is unsure (bolder, riskier)")
+    c.add_argument("--vividness", type=float, default=1.0, help="chroma scale for any model (0 gray .. 3)")
     c.add_argument("--device", help="cpu or cuda (default: cuda when present)")
     c.set_defaults(func=_colorize)
 
@@ -82,6 +87,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--device", help="cpu or cuda (default: cuda when present)")
     t.add_argument("--init-weights", metavar="DIR",
                    help="with no checkpoint to resume: start from an exported weights folder at its step")
+    t.add_argument("--fine-tune", action="store_true",
+                   help="with --init-weights: a new run from those weights (step 0, a fresh schedule and log)")
+    t.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                   help="override one config setting (TOML value), e.g. --set data.crop=128; repeatable")
     t.add_argument("--train-data", help="override the config's training photos (folder, tar or glob)")
     t.add_argument("--minutes", type=float, help="stop after this much wall time (checkpointed; --resume goes on)")
     t.set_defaults(func=_train)
@@ -98,12 +107,14 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--data", required=True, help="folder of images or tar shard, e.g. ../shared/data/val.tar")
     v.add_argument("--models", default="all", help="comma-separated model names, or all (default)")
     v.add_argument("--out", required=True, metavar="DIR")
-    v.add_argument("--limit", type=int, help="score only the first N images (sorted by name)")
+    v.add_argument("--limit", type=int, help="score N images, evenly spaced in name order (names sort by source)")
     v.add_argument("--batch-size", type=int, default=16)
     v.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
     v.add_argument("--device", help="cpu or cuda (default: cuda when present)")
     v.add_argument("--random-init", action="store_true", help="score random weights even where trained ones exist")
     v.add_argument("--net-size", type=int, help="run the models at this square resolution instead of their own")
+    v.add_argument("--update", action="store_true",
+                   help="replace only these models' rows in an existing --out folder (same images), keep the others")
     v.set_defaults(func=_evaluate)
 
     b = sub.add_parser("bench", help="colorize latency, throughput and peak memory per model, against full-width eccv16")
@@ -121,16 +132,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     k = sub.add_parser("card", help="write weights/<name>/README.md (model card) from config, log and results")
     k.add_argument("--models", default="all")
-    k.add_argument("--results", default="results/val")
+    k.add_argument("--results", default="results/val-broad,results/val",
+                   help="comma-separated results folders, the primary set first")
     k.set_defaults(func=_card)
 
-    u = sub.add_parser("tune", help="choose a bin model's annealed-mean temperature on held-out photos")
+    u = sub.add_parser("tune", help="choose a bin model's temperature and confidence fade on held-out photos")
     u.add_argument("--model", required=True)
     u.add_argument("--data", required=True, help="photos that are not the validation set")
     u.add_argument("--limit", type=int, default=200)
-    u.add_argument("--psnr-margin", type=float, default=0.5, help="dB under the gray image's PSNR allowed")
-    u.add_argument("--temperatures", help="comma-separated grid (default 0.1 ... 1.0)")
-    u.add_argument("--write", action="store_true", help="store the choice in weights/<name>/config.json")
+    u.add_argument("--cf-floor", type=float, default=0.75,
+                   help="least colourfulness kept, as a share of the ground truth's (default 0.75)")
+    u.add_argument("--temperatures", help="comma-separated grid (default 0.2 ... 1.0)")
+    u.add_argument("--strengths", help="comma-separated fade strengths (default 0, 0.25 ... 1)")
+    u.add_argument("--weights", metavar="DIR", help="a weights folder (default: the model's own)")
+    u.add_argument("--write", action="store_true", help="store the choice in the weights' config.json")
     u.set_defaults(func=_tune)
 
     g = sub.add_parser("gamut", help="rebuild the ab gamut bins and prior from training photos")

@@ -53,10 +53,13 @@ def save_atomically(image, path: Path) -> None:
 
 
 def run(inputs: list[str], model: str, out: str, temperature: float | None = None, seed: int | None = None,
-        device: str | None = None) -> int:
+        device: str | None = None, fade: bool = True, vividness: float = 1.0) -> int:
     from .hub import WeightsCorrupt, WeightsNotFound
     from .pipeline import load_colorizer
 
+    if not 0 <= vividness <= 3:
+        print(f"error: --vividness {vividness}: use 0 (gray) to 3", file=sys.stderr)
+        return 2
     files, errors = collect_inputs(inputs)
     for e in errors:
         print(f"error: {e}", file=sys.stderr)
@@ -71,7 +74,8 @@ def run(inputs: list[str], model: str, out: str, temperature: float | None = Non
     for f, name in tqdm(list(zip(files, output_names(files))), desc=f"colorizing ({colorizer.spec.name})",
                         unit="img", disable=len(files) < 2):
         try:
-            save_atomically(colorizer.colorize(f, temperature=temperature, seed=seed), out_dir / name)
+            save_atomically(colorizer.colorize(f, temperature=temperature, seed=seed, fade=fade,
+                                                  vividness=vividness), out_dir / name)
         except ImageError as e:
             failed += 1
             tqdm.write(f"error: {e}", file=sys.stderr)

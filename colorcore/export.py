@@ -8,6 +8,7 @@ run folder's last.pt checkpoint (its weight average, where the run kept one).
 """
 from __future__ import annotations
 
+import json
 import platform
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import torch
 
 from .hub import REPO_WEIGHTS, apply_state, export_weights
 from .models import get_spec
+from .provenance import STARTED_FROM
 from .train import copy_log_to_step, load_config
 
 
@@ -37,6 +39,7 @@ def main(config: str, out: str | None = None, temperature: float | None = None, 
         "kind": spec.kind,
         "loss": cfg["loss"],
         "data": cfg["data"].get("train", ""),
+        "data_version": int(cfg["data"].get("version", 1)),
         "crop": cfg["data"].get("crop"),
         "batch": cfg["data"].get("batch"),
         "steps": int(state["step"]),
@@ -45,6 +48,8 @@ def main(config: str, out: str | None = None, temperature: float | None = None, 
         "torch": torch.__version__,
         "params": sum(p.numel() for p in model.parameters()),
     }
+    if (run_dir / STARTED_FROM).exists():  # a fine-tune: what it started from, for the totals
+        meta["started_from"] = json.loads((run_dir / STARTED_FROM).read_text())
     if averaged:
         meta["weights"] = (f"exponential moving average of the training weights (decay {cfg['train']['ema']}, "
                            f"over the last {int(state['ema_updates'])} steps)")

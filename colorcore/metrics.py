@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 AUC_THRESHOLDS = torch.arange(0, 151, dtype=torch.float32)  # ab error thresholds 0..150
 

@@ -19,6 +19,7 @@ from PIL import Image
 
 from . import hub
 from .color import compose, shrink_to_gamut
+from .confidence import fade_scale
 from .io import ImageSource, load_image
 from .models import ColorNet, ModelSpec, get_spec
 
@@ -90,14 +91,30 @@ class Colorizer:
     def default_temperature(self) -> float:
         return float(self.config.get("temperature", self.model.default_temperature))
 
+    @property
+    def fade_curve(self) -> dict | None:
+        """The confidence fade that `tune` fitted for these weights (colorcore.confidence)."""
+        return self.config.get("confidence_fade")
+
     @torch.inference_mode()
-    def predict(self, L: torch.Tensor, temperature: float | None = None, seed: int | None = None) -> dict:
+    def predict(self, L: torch.Tensor, temperature: float | None = None, seed: int | None = None,
+                fade: bool = True, vividness: float = 1.0) -> dict:
         """L (B, 1, H, W) in [0, 100] at any size -> the model's output at its own
-        resolution: {"ab": (B, 2, h, w)} and, for bin models, {"entropy": (B, h, w)}."""
+        resolution: {"ab": (B, 2, h, w)} and, for bin models, {"entropy": (B, h, w)}.
+        fade: scale the chroma down where the model is unsure (its fitted curve, where
+        it has one; "chroma_scale" (B, h, w) says by how much). vividness: a chroma
+        scale for every model, applied last (1 = as decoded, 0 = gray)."""
+        if not 0 <= float(vividness) <= 3:
+            raise ValueError(f"vividness {vividness}: use 0 (gray) to 3 (three times the decoded chroma)")
         x = self.to_net(L).to(self.device)
         t = self.default_temperature if temperature is None else float(temperature)
-        out = self.model.predict(x, temperature=t, seed=seed)
-        return {k: v.float().cpu() for k, v in out.items()}
+        out = {k: v.float().cpu() for k, v in self.model.predict(x, temperature=t, seed=seed).items()}
+        if fade and self.fade_curve and "entropy" in out:
+            out["chroma_scale"] = fade_scale(out["entropy"] / self.model.max_entropy, self.fade_curve)
+            out["ab"] = out["ab"] * out["chroma_scale"][:, None]
+        if vividness != 1:
+            out["ab"] = out["ab"] * float(vividness)
+        return out
 
     def to_net(self, L: torch.Tensor) -> torch.Tensor:
         """L at any size -> L at the net's square resolution (antialiased), the
@@ -108,25 +125,27 @@ class Colorizer:
             x = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False, antialias=True)
         return x
 
-    def colorize_tensor(self, L: torch.Tensor, temperature: float | None = None, seed: int | None = None) -> dict:
+    def colorize_tensor(self, L: torch.Tensor, temperature: float | None = None, seed: int | None = None,
+                        fade: bool = True, vividness: float = 1.0) -> dict:
         """Batched: L (B, 1, H, W) -> {"rgb": (B, 3, H, W) in [0, 1], "ab", "entropy"?}."""
-        out = self.predict(L, temperature, seed)
+        out = self.predict(L, temperature, seed, fade, vividness)
         out["rgb"] = compose(L.float().cpu(), out["ab"])
         return out
 
     def colorize(self, image: ImageSource, temperature: float | None = None, seed: int | None = None,
-                 name: str | None = None) -> Image.Image:
+                 name: str | None = None, fade: bool = True, vividness: float = 1.0) -> Image.Image:
         """One image of any size and mode -> an RGB image of the same size whose
-        Lab lightness is the input's."""
-        return self.run(image, temperature, seed, name)[0]
+        Lab lightness is the input's. Bin models: lower temperature and fade=False
+        give bolder colour; vividness scales any model's chroma."""
+        return self.run(image, temperature, seed, name, fade, vividness)[0]
 
     def run(self, image: ImageSource, temperature: float | None = None, seed: int | None = None,
-            name: str | None = None) -> tuple[Image.Image, dict]:
+            name: str | None = None, fade: bool = True, vividness: float = 1.0) -> tuple[Image.Image, dict]:
         """colorize(), also returning the model-resolution output and timings."""
         t0 = time.perf_counter()
         rgb8 = np.asarray(load_image(image, name=name))
         L = lightness(rgb8)
-        out = self.predict(L, temperature, seed)
+        out = self.predict(L, temperature, seed, fade, vividness)
         image = Image.fromarray(render_full(L, out["ab"]), "RGB")
         out["seconds"] = time.perf_counter() - t0
         return image, out

@@ -10,6 +10,7 @@ weights_only=True) and appends to <out>/train_log.csv.
 from __future__ import annotations
 
 import csv
+import json
 import math
 import os
 import random
@@ -30,6 +31,7 @@ from .ema import WeightAverage
 from .losses import build_objective
 from .metrics import ab_accuracy_curve, auc, colorfulness, psnr
 from .models import get_spec
+from .provenance import STARTED_FROM, started_from
 
 LOG_FIELDS = ["step", "epoch", "lr", "images_per_s", "wall_s"]
 VAL_FIELDS = ["val_psnr", "val_colorfulness", "val_auc"]
@@ -107,6 +109,7 @@ class Trainer:
         self.steps = int(t.get("steps", 1000))
         self.warmup = int(o.get("warmup", 200))
         self.step = 0
+        self.from_weights = False  # trained weights: a weight average starts at full decay
         d = cfg["data"]
         self.data = TrainImages(d.get("train", "../shared/data/train-*.tar"), int(d.get("crop", 128)), self.seed,
                                 tuple(d.get("scale", (0.35, 1.0))))
@@ -176,14 +179,22 @@ class Trainer:
         self.resumed_ema = {k: state[k] for k in ("ema", "ema_updates", "ema_ramp") if k in state}
         return True
 
-    def start_from_weights(self, folder: Path) -> None:
+    def start_from_weights(self, folder: Path, fine_tune: bool = False) -> None:
         """Continue from exported weights (model only: the optimiser starts fresh),
         at the step they were exported at, with their log carried over. For a new
-        machine where runs/ is gone but weights/<name>/ was committed."""
+        machine where runs/ is gone but weights/<name>/ was committed. fine_tune:
+        a new run that only starts from those weights (step 0, its own log)."""
         from .hub import apply_state, load_state
 
         state, config = load_state(Path(folder))
         apply_state(self.model, state, str(folder))
+        self.from_weights = True
+        if fine_tune:  # export carries this into config.json, so budgets add up
+            if self.rank == 0:
+                self.out.mkdir(parents=True, exist_ok=True)
+                record = started_from(config, str(self.cfg["train"].get("init", folder)))
+                (self.out / STARTED_FROM).write_text(json.dumps(record, indent=2) + "\n")
+            return
         self.step = int(config.get("steps", 0))
         log = Path(folder) / "train_log.csv"
         if log.exists() and self.rank == 0:
@@ -223,7 +234,8 @@ class Trainer:
         self.model.train()
         return {k: float(np.mean(v)) for k, v in scores.items()}
 
-    def run(self, resume: bool = False, minutes: float | None = None, init_weights: str | None = None) -> None:
+    def run(self, resume: bool = False, minutes: float | None = None, init_weights: str | None = None,
+            fine_tune: bool = False) -> None:
         """Train to the config's step count, or stop (with a checkpoint) once
         `minutes` of wall time have passed; --resume continues either way."""
         self.out.mkdir(parents=True, exist_ok=True)
@@ -231,13 +243,14 @@ class Trainer:
             if self.rank == 0:
                 print(f"resumed {self.out / 'last.pt'} at step {self.step}")
         elif init_weights:
-            self.start_from_weights(Path(init_weights))
-            resume = True  # append to the carried-over log
+            self.start_from_weights(Path(init_weights), fine_tune)
+            resume = not fine_tune  # append to the carried-over log
             if self.rank == 0:
                 print(f"started from {init_weights} at step {self.step}")
         if self.ema_decay > 0:
             self.ema = WeightAverage(self.model, self.ema_decay)
-            if not self.ema.load(self.resumed_ema, self.model, ramp=self.step == 0) and self.rank == 0:
+            fresh = self.step == 0 and not self.from_weights  # the ramp is for untrained weights only
+            if not self.ema.load(self.resumed_ema, self.model, ramp=fresh) and self.rank == 0:
                 print(f"weight average (decay {self.ema_decay}) starts at step {self.step}")
         log_path = self.out / "train_log.csv"
         writer, log_file, fields = None, None, None
@@ -313,10 +326,26 @@ class Trainer:
             log_file.close()
 
 
+def apply_overrides(cfg: dict, overrides: list[str]) -> dict:
+    """`section.key=value` settings over a config (values in TOML: 128, 0.02,
+    "text", [0.5, 1.0]), for ablations that differ from a config in one setting."""
+    for item in overrides:
+        key, sep, value = item.partition("=")
+        section, dot, name = key.strip().partition(".")
+        if not sep or not dot or section not in cfg or not isinstance(cfg[section], dict):
+            raise ValueError(f"--set {item!r}: expected section.key=value with a section of the config "
+                             f"({', '.join(k for k, v in cfg.items() if isinstance(v, dict))})")
+        try:
+            cfg[section][name] = tomllib.loads(f"v = {value.strip()}")["v"]
+        except tomllib.TOMLDecodeError as e:
+            raise ValueError(f"--set {item!r}: {value.strip()!r} is not a TOML value ({e})") from None
+    return cfg
+
+
 def main(config: str, resume: bool = False, steps: int | None = None, out: str | None = None,
          device: str | None = None, minutes: float | None = None, train_data: str | None = None,
-         init_weights: str | None = None) -> Path:
-    cfg = load_config(config)
+         init_weights: str | None = None, fine_tune: bool = False, overrides: list[str] | None = None) -> Path:
+    cfg = apply_overrides(load_config(config), overrides or [])
     if steps is not None:
         cfg["train"]["steps"] = steps
     if train_data is not None:
@@ -331,7 +360,8 @@ def main(config: str, resume: bool = False, steps: int | None = None, out: str |
             torch.cuda.set_device(dev)
     out_dir = Path(out or cfg["train"].get("out", f"runs/{cfg['model']}"))
     try:
-        Trainer(cfg, out_dir, dev, rank, world).run(resume=resume, minutes=minutes, init_weights=init_weights)
+        Trainer(cfg, out_dir, dev, rank, world).run(resume=resume, minutes=minutes, init_weights=init_weights,
+                                                 fine_tune=fine_tune)
     finally:
         if world > 1:
             dist.destroy_process_group()

@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
-from .loaders import GRAY, GROUND_TRUTH, HIGHER_BETTER, LOWER_BETTER, REFERENCE_ROWS
+from .loaders import FRECHET_COLUMN, GRAY, GROUND_TRUTH, HIGHER_BETTER, LOWER_BETTER, REFERENCE_ROWS, SEMANTIC_COLUMN
 
 PLANE_L = 65.0  # the lightness at which the ab plane's colours are drawn
 BACKGROUND = (17, 17, 17)  # where a histogram has no mass
@@ -420,7 +420,7 @@ def best_mask(df: pd.DataFrame, columns=None) -> pd.DataFrame:
 
 
 FORMATS = {"psnr": "{:.2f}", "ssim": "{:.4f}", "auc": "{:.4f}", "auc_rebal": "{:.4f}", "colorfulness": "{:.1f}",
-           "delta_cf": "{:.1f}", "semantic_agreement": "{:.3f}", "frechet_effnet_lite0": "{:.1f}",
+           "delta_cf": "{:.1f}", SEMANTIC_COLUMN: "{:.3f}", FRECHET_COLUMN: "{:.1f}",
            "seconds_per_image": "{:.4f}", "top1_agrees": "{:.0f}", "ms": "{:.0f}"}
 
 

@@ -24,14 +24,11 @@ import numpy as np
 import pandas as pd
 
 REPO = Path(__file__).resolve().parent.parent
-GRAY, GROUND_TRUTH = "gray", "ground-truth"
-REFERENCE_ROWS = (GRAY, GROUND_TRUTH)
+from colorcore.schema import (FRECHET_COLUMN, GRAY, GROUND_TRUTH, HIGHER_BETTER,  # noqa: F401 (re-exported)
+                              LOWER_BETTER, REFERENCE_ROWS, SEMANTIC_COLUMN)
 
-# Metric columns of metrics.csv and which way is better.
-HIGHER_BETTER = ("psnr", "ssim", "auc", "auc_rebal", "semantic_agreement")
-LOWER_BETTER = ("delta_cf", "frechet_effnet_lite0", "seconds_per_image")
-METRICS = ("psnr", "ssim", "auc", "auc_rebal", "colorfulness", "delta_cf", "semantic_agreement",
-           "frechet_effnet_lite0", "seconds_per_image")
+METRICS = ("psnr", "ssim", "auc", "auc_rebal", "colorfulness", "delta_cf", SEMANTIC_COLUMN,
+           FRECHET_COLUMN, "seconds_per_image")
 PER_IMAGE_METRICS = ("psnr", "ssim", "auc", "auc_rebal", "colorfulness", "top1_agrees")
 
 # Columns of a train_log.csv that are bookkeeping, not loss terms.
@@ -98,13 +95,35 @@ def _numeric(df: pd.DataFrame, columns) -> pd.DataFrame:
 # --------------------------------------------------------------------------
 # Evaluation sets: results/<set>/
 
+PRIMARY_SETS = ("val-broad", "val")  # val-broad: sources in no training shard; val: in-domain
+
+
 def eval_sets(results: Path | str | None = None) -> list[str]:
-    """Names of the folders under results/ that hold a metrics.csv ("val" first)."""
+    """Names of the folders under results/ that hold a metrics.csv (the primary
+    val-broad first, then the in-domain val, then the others)."""
     results = Path(results) if results is not None else results_dir()
     if not results.is_dir():
         return []
     names = sorted(p.parent.name for p in results.glob("*/metrics.csv"))
-    return sorted(names, key=lambda n: (n != "val", n))
+    return sorted(names, key=lambda n: (PRIMARY_SETS.index(n) if n in PRIMARY_SETS else len(PRIMARY_SETS), n))
+
+
+def read_budgets(base: Path | str | None = None) -> pd.DataFrame | None:
+    """One row per shipped model: what its weights were trained on in total
+    (weights/<model>/config.json through colorcore.provenance)."""
+    from colorcore.provenance import training_budget
+
+    base = Path(base) if base is not None else root()
+    rows = []
+    for path in sorted((base / "weights").glob("*/config.json")):
+        cfg = read_json(path)
+        if not isinstance(cfg, dict):
+            continue
+        b = training_budget(cfg)
+        rows.append({"model": path.parent.name, "data": " then ".join(f"v{v}" for v in b["data_versions"]),
+                     "steps": b["steps"], "images seen": b["images_seen"], "hours": round(b["hours"], 2),
+                     "hardware": b["hardware"]})
+    return pd.DataFrame(rows) if rows else None
 
 
 def read_metrics(folder: Path | str) -> pd.DataFrame | None:

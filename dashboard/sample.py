@@ -38,22 +38,22 @@ def sample_hists(centres: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def write_eval_set(folder: Path) -> None:
-    from colorcore.evaluate import FRECHET_COLUMN, METRIC_COLUMNS, PER_IMAGE_COLUMNS
+    from colorcore.schema import FRECHET_COLUMN, METRIC_COLUMNS, PER_IMAGE_COLUMNS, SEMANTIC_COLUMN
     from colorcore.metrics import AB_HIST_EDGES
 
     folder.mkdir(parents=True, exist_ok=True)
     rows = [
         {"model": "gray", "weights": "none", "kind": "reference", "net_size": "-", "psnr": 23.5, "ssim": 0.92,
-         "auc": 0.89, "auc_rebal": 0.60, "colorfulness": 0.0, "delta_cf": 38.0, "semantic_agreement": 0.70,
+         "auc": 0.89, "auc_rebal": 0.60, "colorfulness": 0.0, "delta_cf": 38.0, SEMANTIC_COLUMN: 0.70,
          FRECHET_COLUMN: 40.0, "seconds_per_image": "", "images": len(IMAGES)},
         {"model": "ground-truth", "weights": "none", "kind": "reference", "net_size": "-", "psnr": "inf", "ssim": 1,
-         "auc": 1, "auc_rebal": 1, "colorfulness": 38.0, "delta_cf": 0, "semantic_agreement": 1, FRECHET_COLUMN: 0,
+         "auc": 1, "auc_rebal": 1, "colorfulness": 38.0, "delta_cf": 0, SEMANTIC_COLUMN: 1, FRECHET_COLUMN: 0,
          "seconds_per_image": "", "images": len(IMAGES)},
         {"model": TRAINED, "weights": "trained", "kind": "ab", "net_size": 128, "psnr": 24.1, "ssim": 0.93,
-         "auc": 0.91, "auc_rebal": 0.62, "colorfulness": 14.0, "delta_cf": 24.0, "semantic_agreement": 0.72,
+         "auc": 0.91, "auc_rebal": 0.62, "colorfulness": 14.0, "delta_cf": 24.0, SEMANTIC_COLUMN: 0.72,
          FRECHET_COLUMN: 35.0, "seconds_per_image": 0.02, "images": len(IMAGES)},
         {"model": RANDOM, "weights": "random", "kind": "ab", "net_size": 128, "psnr": 21.0, "ssim": 0.95,
-         "auc": 0.85, "auc_rebal": 0.66, "colorfulness": 6.0, "delta_cf": 32.0, "semantic_agreement": 0.72,
+         "auc": 0.85, "auc_rebal": 0.66, "colorfulness": 6.0, "delta_cf": 32.0, SEMANTIC_COLUMN: 0.72,
          FRECHET_COLUMN: 50.0, "seconds_per_image": 0.03, "images": len(IMAGES)},
     ]
     with open(folder / "metrics.csv", "w", newline="") as f:

@@ -8,7 +8,6 @@ optional @spaces.GPU wrapper.
 from __future__ import annotations
 
 import logging
-import math
 import os
 import queue
 import shutil
@@ -148,13 +147,6 @@ def get_colorizer(name: str) -> Colorizer:
 def is_sampler(colorizer: Colorizer) -> bool:
     """Whether the seed changes this model's output (the VAE draws its latent from it)."""
     return colorizer.model.stochastic
-
-
-def max_entropy(colorizer: Colorizer) -> float:
-    """The largest possible entropy of the model's distribution, in nats."""
-    if colorizer.spec.kind == "bins10":
-        return 2 * math.log(10)
-    return math.log(colorizer.model.num_outputs)
 
 
 # --------------------------------------------------------------------------
@@ -313,7 +305,7 @@ def colorize_photo(photo: Photo, colorizer: Colorizer, temperature: float | None
         out = colorizer.predict(x, t, seed)
     image = Image.fromarray(render_full(photo.L, out["ab"]), "RGB")
     entropy = out["entropy"][0] if "entropy" in out else None
-    return Colorized(colorizer.spec.name, image, entropy, max_entropy(colorizer), time.perf_counter() - t0, t, seed)
+    return Colorized(colorizer.spec.name, image, entropy, colorizer.model.max_entropy, time.perf_counter() - t0, t, seed)
 
 
 # An inferno-like colour map: dark = sure, bright yellow = unsure.

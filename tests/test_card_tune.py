@@ -44,12 +44,13 @@ def write_results(root, weights: str):
 
 def test_card_has_hugging_face_front_matter_and_measured_numbers(weights_root):
     res = write_results(weights_root, "trained")
-    text = card.write_card("regression-l2", res).read_text()
+    text = card.write_card("regression-l2", [res]).read_text()
     front = text.split("---")[1]
     for key in ("license:", "library_name: colorcore", "tags:", "metrics:", "- psnr"):
         assert key in front
     assert "| regression-l2 | 23.25 | 0.901 | 17.50 |" in text and "| gray |" in text
     assert "Steps: 77" in text and "PSNR 21.50 dB" in text
+    assert "data v1, 77 steps, 0 images seen, 0.2 h on test box" in text  # the budget beside the scores
     assert "History: Loss changed at step 40." in text
     assert "Shipped weights: the exponential moving average of the training weights (decay 0.9" in text
     assert "mean 0.5 over the last 20% of logged steps against 0.65 over the 20% before (-23.1%)" in text
@@ -57,20 +58,20 @@ def test_card_has_hugging_face_front_matter_and_measured_numbers(weights_root):
 
 def test_card_never_quotes_numbers_of_random_weights(weights_root):
     res = write_results(weights_root, "random")
-    text = card.write_card("regression-l2", res).read_text()
+    text = card.write_card("regression-l2", [res]).read_text()
     assert "23.25" not in text and "Not evaluated with trained weights yet" in text
 
 
-def test_temperature_choice_is_the_most_colourful_within_the_psnr_margin():
+def test_decoding_choice_is_the_most_accurate_that_keeps_the_colour():
     ref = {"gray_psnr": 22.0, "truth_colorfulness": 40.0}
-    rows = [{"temperature": 0.1, "psnr": 20.0, "colorfulness": 45.0},
-            {"temperature": 0.3, "psnr": 21.6, "colorfulness": 33.0},
-            {"temperature": 0.5, "psnr": 21.9, "colorfulness": 25.0},
-            {"temperature": 1.0, "psnr": 22.3, "colorfulness": 12.0}]
-    assert tune.choose(rows, ref, psnr_margin=0.5)["temperature"] == 0.3
-    assert tune.choose(rows, ref, psnr_margin=0.05)["temperature"] == 1.0
-    assert tune.choose(rows, ref, psnr_margin=5.0)["temperature"] == 0.3  # 0.1 passes the truth's CF
-    assert tune.choose(rows, {"gray_psnr": 30.0, "truth_colorfulness": 40.0}, 0.5)["temperature"] == 1.0
+    rows = [{"temperature": 0.1, "strength": 0.0, "psnr": 20.0, "colorfulness": 45.0, "auc": 0.90},
+            {"temperature": 0.3, "strength": 0.0, "psnr": 21.6, "colorfulness": 38.0, "auc": 0.88},
+            {"temperature": 0.3, "strength": 0.5, "psnr": 22.9, "colorfulness": 31.0, "auc": 0.89},
+            {"temperature": 0.3, "strength": 1.0, "psnr": 23.5, "colorfulness": 22.0, "auc": 0.91}]
+    assert tune.choose(rows, ref)["strength"] == 0.5  # 1.0 is more accurate but too gray, 0.1 too vivid
+    assert tune.choose(rows, ref, cf_floor=0.5)["strength"] == 1.0
+    assert tune.choose(rows, ref, cf_floor=0.9)["colorfulness"] == 38.0
+    assert tune.choose(rows[3:], ref)["strength"] == 1.0  # none in the band: the nearest
 
 
 def test_loss_trend_starts_where_the_loss_changed():

@@ -48,6 +48,17 @@ def test_all_good_inputs_exit_zero(random_weights, tmp_path):
     assert (tmp_path / "o" / "a.png").exists()
 
 
+def test_vividness_zero_gives_gray_and_a_bad_one_is_refused(random_weights, tmp_path):
+    gradient_photo(20, 20).convert("L").save(tmp_path / "a.png")
+    done = cli("colorize", tmp_path / "a.png", "--out", tmp_path / "o", "--vividness", "0", "--no-fade",
+               weights=random_weights)
+    assert done.returncode == 0, done.stderr
+    rgb = np.asarray(Image.open(tmp_path / "o" / "a.png"), dtype=int)
+    assert np.abs(rgb - rgb[..., :1]).max() <= 1  # gray, up to 8-bit rounding
+    bad = cli("colorize", tmp_path / "a.png", "--out", tmp_path / "p", "--vividness", "-2", weights=random_weights)
+    assert bad.returncode == 2 and "--vividness" in bad.stderr and not (tmp_path / "p").exists()
+
+
 def test_unknown_model_and_model_without_weights(random_weights, tmp_path):
     gradient_photo(20, 20).save(tmp_path / "a.png")
     done = cli("colorize", tmp_path / "a.png", "--model", "nope", "--out", tmp_path / "o", weights=random_weights)

@@ -1,4 +1,5 @@
 """The dashboard's loaders and figure builders on small known inputs (no Streamlit)."""
+import json
 import math
 
 import numpy as np
@@ -281,3 +282,19 @@ def test_folder_source(tmp_path):
     assert I.ground_truth(spec, "p1.png").shape == (256, 256, 3)
     with pytest.raises(FileNotFoundError):
         I.list_source(str(tmp_path / "missing"))
+
+
+def test_val_broad_leads_the_sets_and_budgets_come_from_the_weights(tmp_path):
+    for name in ("aaa", "val", "val-broad"):
+        (tmp_path / "results" / name).mkdir(parents=True)
+        (tmp_path / "results" / name / "metrics.csv").write_text("model\n")
+    assert L.eval_sets(tmp_path / "results") == ["val-broad", "val", "aaa"]
+    for model, cfg in {"old": {"steps": 100, "batch": 8, "wall_s": 3600, "hardware": "cpu"},
+                       "new": {"steps": 10, "batch": 8, "wall_s": 360, "data_version": 2,
+                               "started_from": {"weights": "old", "data_versions": [1], "steps": 100,
+                                                "images_seen": 800, "wall_s": 3600}}}.items():
+        (tmp_path / "weights" / model).mkdir(parents=True)
+        (tmp_path / "weights" / model / "config.json").write_text(json.dumps(cfg))
+    b = L.read_budgets(tmp_path).set_index("model")
+    assert b.loc["old", "data"] == "v1" and b.loc["old", "images seen"] == 800 and b.loc["old", "hours"] == 1.0
+    assert b.loc["new", "data"] == "v1 then v2" and b.loc["new", "steps"] == 110 and b.loc["new", "hours"] == 1.1

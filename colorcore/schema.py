@@ -1,0 +1,16 @@
+"""The results tables' schema, declared once: `evaluate` writes it, the dashboard,
+the cards and the demo read it. No torch here, so readers import it cheaply."""
+
+GRAY, GROUND_TRUTH = "gray", "ground-truth"
+REFERENCE_ROWS = (GRAY, GROUND_TRUTH)
+EVAL_SIZE = 256
+# The judge's name is in the columns: scores by another network are not comparable.
+SEMANTIC_COLUMN = "semantic_lite1"
+FRECHET_COLUMN = "frechet_lite1"
+METRIC_COLUMNS = ["model", "weights", "kind", "net_size", "psnr", "ssim", "auc", "auc_rebal", "colorfulness",
+                  "delta_cf", SEMANTIC_COLUMN, FRECHET_COLUMN, "seconds_per_image", "images"]
+PER_IMAGE_COLUMNS = ["image", "model", "psnr", "ssim", "auc", "auc_rebal", "colorfulness", "top1_class",
+                     "top1_agrees"]
+# Which way is better, per metric column.
+HIGHER_BETTER = ("psnr", "ssim", "auc", "auc_rebal", SEMANTIC_COLUMN)
+LOWER_BETTER = ("delta_cf", FRECHET_COLUMN, "seconds_per_image")
