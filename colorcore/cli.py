@@ -41,7 +41,7 @@ def _export(a):
 def _evaluate(a):
     from .evaluate import main
     return main(a.data, a.models, a.out, a.limit, a.batch_size, a.device, a.threads, a.random_init, a.net_size,
-                a.update)
+                a.update, not a.no_fade)
 
 
 def _bench(a):
@@ -113,6 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--device", help="cpu or cuda (default: cuda when present)")
     v.add_argument("--random-init", action="store_true", help="score random weights even where trained ones exist")
     v.add_argument("--net-size", type=int, help="run the models at this square resolution instead of their own")
+    v.add_argument("--no-fade", action="store_true", help="decode bin models without their confidence fades")
     v.add_argument("--update", action="store_true",
                    help="replace only these models' rows in an existing --out folder (same images), keep the others")
     v.set_defaults(func=_evaluate)

@@ -35,6 +35,22 @@ def fade_scale(entropy_norm: torch.Tensor, curve: dict) -> torch.Tensor:
     return w ** float(curve.get("strength", 1.0))
 
 
+def check_curve(curve) -> None:
+    """ValueError naming what is wrong with a stored curve (it comes from a file)."""
+    if not isinstance(curve, dict):
+        raise ValueError(f"confidence_fade must be an object, not {type(curve).__name__}")
+    try:
+        x = np.asarray(curve["entropy"], dtype=float)
+        y = np.asarray(curve["scale"], dtype=float)
+        strength = float(curve.get("strength", 1.0))
+    except (KeyError, TypeError, ValueError) as e:
+        raise ValueError(f"confidence_fade needs numeric 'entropy' and 'scale' lists ({e})") from None
+    if x.ndim != 1 or x.shape != y.shape or len(x) < 2 or not np.all(np.diff(x) > 0):
+        raise ValueError("confidence_fade: 'entropy' must rise strictly and match 'scale' in length (2 or more)")
+    if not (np.all((y >= 0) & (y <= 1)) and 0 <= strength <= 4):
+        raise ValueError("confidence_fade: 'scale' must lie in [0, 1] and 'strength' in [0, 4]")
+
+
 def _non_increasing(y: np.ndarray, w: np.ndarray) -> np.ndarray:
     """Weighted least-squares fit of y by a non-increasing sequence (PAVA)."""
     blocks = [[float(v), float(n), 1] for v, n in zip(y, w)]  # value, weight, length
@@ -44,7 +60,8 @@ def _non_increasing(y: np.ndarray, w: np.ndarray) -> np.ndarray:
         while len(out) > 1 and out[-2][0] < out[-1][0]:
             (v2, w2, n2), (v1, w1, n1) = out.pop(), out.pop()
             tw = w1 + w2
-            out.append([(v1 * w1 + v2 * w2) / max(tw, 1e-12), tw, n1 + n2])
+            v = (v1 * w1 + v2 * w2) / tw if tw > 0 else (v1 * n1 + v2 * n2) / (n1 + n2)  # weightless: plain mean
+            out.append([v, tw, n1 + n2])
     return np.concatenate([[v] * int(n) for v, _, n in out])
 
 

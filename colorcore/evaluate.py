@@ -240,10 +240,11 @@ def write_hist(path: Path, rows: list[RowScores]) -> None:
 
 def evaluate(data: str, models: str | list[str] | None, out: str | Path, limit: int | None = None,
              batch_size: int = 16, device: str | None = None, threads: int = 2, random_init: bool = False,
-             progress: bool = True, net_size: int | None = None) -> list[dict]:
+             progress: bool = True, net_size: int | None = None, fade: bool = True) -> list[dict]:
     """Score the models on the images at `data`; write the tables to `out` and return
     the metrics rows (references first: gray, ground-truth, then the models).
-    net_size: run every model at this resolution instead of its own."""
+    net_size: run every model at this resolution instead of its own. fade=False:
+    decode without the models' confidence fades (for ablations)."""
     t_start, load_start = time.perf_counter(), load_average()
     torch.set_num_threads(threads)
     torch.manual_seed(SEED)
@@ -276,7 +277,7 @@ def evaluate(data: str, models: str | list[str] | None, out: str | Path, limit: 
             gray.add(image_names, g, rgb_to_lab(g)[:, 1:], *common)
             for row in rows[2:]:
                 t0 = time.perf_counter()
-                result = colorizers[row.name].colorize_tensor(L, seed=SEED)
+                result = colorizers[row.name].colorize_tensor(L, seed=SEED, fade=fade)
                 row.seconds += time.perf_counter() - t0
                 row.timed = True
                 o = quantize(result["rgb"].float().cpu())
@@ -295,6 +296,7 @@ def evaluate(data: str, models: str | list[str] | None, out: str | Path, limit: 
         "image_list_sha256": hashlib.sha256(image_list.encode()).hexdigest(),
         "limit": limit,
         "net_size": net_size,  # --net-size: every model ran at this side instead of its own
+        "fade": fade,  # --no-fade: the bin models decoded without their confidence fades
         "protocol": f"short side {EVAL_SIZE} (bicubic), centre crop {EVAL_SIZE}x{EVAL_SIZE}; model input = "
                     "ground-truth Lab L; outputs rounded to 8 bits; ab of an output = ab of its RGB",
         "metrics": {
@@ -314,6 +316,8 @@ def evaluate(data: str, models: str | list[str] | None, out: str | Path, limit: 
         "batch_size": batch_size,
         "seed": SEED,
         "models": {name: {"weights": row.weights, "source": colorizers[name].source,
+                          "temperature": colorizers[name].default_temperature if row.kind != "ab" else None,
+                          "fade_strength": (colorizers[name].fade_curve or {}).get("strength", 0.0) if fade else 0.0,
                           "net_size": colorizers[name].spec.net_size, "kind": colorizers[name].spec.kind,
                           "params": sum(p.numel() for p in colorizers[name].model.parameters())}
                    for name, row in zip(names, rows[2:])},
@@ -339,7 +343,7 @@ def merge_results(new: Path, into: Path) -> list[dict]:
     protocol (the reference rows are then identical); the meta.json keeps, per model,
     the commit and date it was scored at."""
     old_meta, new_meta = (json.loads((f / "meta.json").read_text()) for f in (into, new))
-    for key in ("data", "image_list_sha256", "protocol", "classifier", "net_size"):
+    for key in ("data", "image_list_sha256", "protocol", "classifier", "net_size", "fade"):
         if old_meta.get(key) != new_meta.get(key):
             raise SystemExit(f"cannot merge {new} into {into}: their {key} differ "
                              f"({new_meta.get(key)!r} against {old_meta.get(key)!r}); evaluate into a new folder")
@@ -372,17 +376,18 @@ def merge_results(new: Path, into: Path) -> list[dict]:
 
 def main(data: str, models: str, out: str, limit: int | None = None, batch_size: int = 16,
          device: str | None = None, threads: int = 2, random_init: bool = False,
-         net_size: int | None = None, update: bool = False) -> int:
+         net_size: int | None = None, update: bool = False, fade: bool = True) -> int:
     if update and (Path(out) / "metrics.csv").exists():
         import shutil
         import tempfile
 
         with tempfile.TemporaryDirectory(prefix="colorcore-eval-") as tmp:
-            evaluate(data, models, tmp, limit, batch_size, device, threads, random_init, net_size=net_size)
+            evaluate(data, models, tmp, limit, batch_size, device, threads, random_init, net_size=net_size, fade=fade)
             rows = [{k: _parse(v) for k, v in r.items()} for r in merge_results(Path(tmp), Path(out))]
             shutil.rmtree(tmp, ignore_errors=True)
     else:
-        rows = evaluate(data, models, out, limit, batch_size, device, threads, random_init, net_size=net_size)
+        rows = evaluate(data, models, out, limit, batch_size, device, threads, random_init, net_size=net_size,
+                        fade=fade)
     cols = ["model", "weights", "psnr", "ssim", "auc", "auc_rebal", "colorfulness", "delta_cf",
             SEMANTIC_COLUMN, FRECHET_COLUMN, "seconds_per_image"]
     table = [[_fmt(round(r[c], 4) if isinstance(r[c], float) else r[c]) for c in cols] for r in rows]

@@ -19,7 +19,7 @@ from PIL import Image
 
 from . import hub
 from .color import compose, shrink_to_gamut
-from .confidence import fade_scale
+from .confidence import check_curve, fade_scale
 from .io import ImageSource, load_image
 from .models import ColorNet, ModelSpec, get_spec
 
@@ -172,6 +172,11 @@ def load_colorizer(name: str = "default", device: str | torch.device | None = No
     else:
         folder = hub.find_weights(spec.name, weights)
         state, config = hub.load_state(folder)
+        if "confidence_fade" in config:
+            try:
+                check_curve(config["confidence_fade"])
+            except ValueError as e:
+                raise hub.WeightsCorrupt(f"{folder}: {hub.CONFIG_FILE}: {e}") from None
         options = {**config.get("model_options", {}), **(model_options or {})}
         model = spec.build_for_weights(**options)
         hub.apply_state(model, state, str(folder))

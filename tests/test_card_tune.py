@@ -81,3 +81,30 @@ def test_loss_trend_starts_where_the_loss_changed():
     assert "(-27.3%)" in card.loss_trend(log, share=0.2)  # windows across the change: a drop that is not progress
     flat = card.loss_trend(log, share=0.2, since=300)
     assert "(+0.0%)" in flat and "since step 300" in flat
+
+
+def test_tune_writes_a_temperature_and_a_fade_that_the_colorizer_then_uses(tmp_path):
+    """End to end on throw-away weights and generated photos: the choice lands in the
+    weights' config.json, and a colorizer loaded from them decodes with it."""
+    import torch
+
+    from colorcore import load_colorizer
+    from colorcore.hub import export_weights
+    from conftest import gradient_photo
+
+    spec = get_spec("classification")
+    torch.manual_seed(0)
+    folder = tmp_path / spec.name
+    export_weights(spec.build_for_weights(), folder, {"name": spec.name, "architecture": spec.name})
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for i in range(4):
+        gradient_photo(64, 64, seed=i).save(photos / f"p{i}.png")
+    best = tune.main(spec.name, str(photos), limit=4, write=True, temperatures="0.38,1.0", weights=str(folder),
+                     strengths="0,0.5,1")
+    cfg = json.loads((folder / "config.json").read_text())
+    assert cfg["temperature"] == best["temperature"] and cfg["confidence_fade"]["strength"] == best["strength"]
+    assert len(cfg["confidence_fade"]["scale"]) == len(cfg["confidence_fade"]["entropy"])
+    assert cfg["decoding_tuning"]["images"] == 4 and cfg["decoding_tuning"]["chosen"] == best
+    colorizer = load_colorizer(spec.name, weights=str(folder))
+    assert colorizer.default_temperature == best["temperature"] and colorizer.fade_curve == cfg["confidence_fade"]

@@ -81,3 +81,30 @@ def test_vividness_scales_every_models_chroma(name):
     assert torch.all(c.predict(L, vividness=0.0)["ab"] == 0)
     with pytest.raises(ValueError, match="vividness"):
         c.predict(L, vividness=-1)
+
+
+@pytest.mark.parametrize("bad", [[], {"entropy": [0.1], "scale": [1.0]}, {"entropy": [0.5, 0.2], "scale": [1, 1]},
+                                 {"entropy": [0, 1], "scale": [1, 2]}, {"entropy": ["x", 1], "scale": [1, 1]},
+                                 {"scale": [1, 1]}])
+def test_a_broken_stored_curve_is_refused_at_load_naming_the_folder(bad, tmp_path):
+    import json
+
+    from colorcore.hub import WeightsCorrupt, export_weights
+    from colorcore.models import get_spec
+
+    spec = get_spec("classification")
+    folder = tmp_path / spec.name
+    export_weights(spec.build_for_weights(), folder, {"name": spec.name, "confidence_fade": bad})
+    with pytest.raises(WeightsCorrupt, match=rf"{folder.name}.*confidence_fade"):
+        colorcore.load_colorizer(spec.name, weights=str(folder))
+    cfg = json.loads((folder / "config.json").read_text())
+    cfg["confidence_fade"] = {"entropy": [0.0, 1.0], "scale": [1.0, 0.5], "strength": 0.5}
+    (folder / "config.json").write_text(json.dumps(cfg))
+    assert colorcore.load_colorizer(spec.name, weights=str(folder)).fade_curve["strength"] == 0.5
+
+
+def test_weightless_bins_pool_to_their_mean_not_to_zero():
+    from colorcore.confidence import _non_increasing
+
+    out = _non_increasing(np.array([1.0, 0.4, 0.6]), np.array([5.0, 0.0, 0.0]))
+    assert out.tolist() == [1.0, 0.5, 0.5]
