@@ -378,13 +378,11 @@ def main(data: str, models: str, out: str, limit: int | None = None, batch_size:
          device: str | None = None, threads: int = 2, random_init: bool = False,
          net_size: int | None = None, update: bool = False, fade: bool = True) -> int:
     if update and (Path(out) / "metrics.csv").exists():
-        import shutil
         import tempfile
 
         with tempfile.TemporaryDirectory(prefix="colorcore-eval-") as tmp:
             evaluate(data, models, tmp, limit, batch_size, device, threads, random_init, net_size=net_size, fade=fade)
             rows = [{k: _parse(v) for k, v in r.items()} for r in merge_results(Path(tmp), Path(out))]
-            shutil.rmtree(tmp, ignore_errors=True)
     else:
         rows = evaluate(data, models, out, limit, batch_size, device, threads, random_init, net_size=net_size,
                         fade=fade)

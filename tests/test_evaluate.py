@@ -235,3 +235,7 @@ def test_update_replaces_one_models_rows_and_keeps_the_others(photos, tmp_path):
                progress=False)
     with pytest.raises(SystemExit, match="image_list_sha256|data"):
         E.merge_results(tmp_path / "o", out)
+    # the command line's way: evaluate into a temporary folder, merge, clean up
+    assert E.main(str(photos), "regression-l2", str(out), batch_size=4, device="cpu", random_init=True,
+                  update=True) == 0
+    assert [r["model"] for r in read_csv(out / "metrics.csv")[1]] == list(merged)
