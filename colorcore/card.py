@@ -14,7 +14,7 @@ from pathlib import Path
 from .hub import REPO_WEIGHTS
 from .models import all_specs, get_spec
 from .provenance import DATA_VERSIONS, budget_line
-from .schema import SEMANTIC_COLUMN
+from .schema import EVAL_SETS, SEMANTIC_COLUMN
 
 ROOT = Path(__file__).resolve().parent.parent
 METRIC_COLUMNS = [("psnr", "PSNR (dB)"), ("ssim", "SSIM"), ("auc", "AuC"), ("auc_rebal", "AuC rebal."),
@@ -114,8 +114,6 @@ def training_summary(cfg: dict, log: list[dict]) -> str:
     return "\n".join(parts) + "\n"
 
 
-EVAL_SETS = {"val-broad": "photos from sources that are in no training shard (the primary set)",
-             "val": "in-domain photos, drawn from the training sources of version 1"}
 DATA_LIMITS = {
     1: "Trained on about 17,000 small photographs (short side 160 px) dominated by scenes, flowers, cats and "
        "dogs; indoor scenes, people and generic objects are under-represented, so expect weaker colour there.",

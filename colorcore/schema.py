@@ -4,6 +4,9 @@ the cards and the demo read it. No torch here, so readers import it cheaply."""
 GRAY, GROUND_TRUTH = "gray", "ground-truth"
 REFERENCE_ROWS = (GRAY, GROUND_TRUTH)
 EVAL_SIZE = 256
+# The evaluation sets under results/, in the order they are shown (the primary set first).
+EVAL_SETS = {"val-broad": "photos from sources that are in no training shard (the primary set)",
+             "val": "in-domain photos, drawn from the training sources of version 1"}
 # The judge's name is in the columns: scores by another network are not comparable.
 SEMANTIC_COLUMN = "semantic_lite1"
 FRECHET_COLUMN = "frechet_lite1"

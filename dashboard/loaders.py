@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 REPO = Path(__file__).resolve().parent.parent
-from colorcore.schema import (FRECHET_COLUMN, GRAY, GROUND_TRUTH, HIGHER_BETTER,  # noqa: F401 (re-exported)
+from colorcore.schema import (EVAL_SETS, FRECHET_COLUMN, GRAY, GROUND_TRUTH, HIGHER_BETTER,  # noqa: F401 (re-exported)
                               LOWER_BETTER, REFERENCE_ROWS, SEMANTIC_COLUMN)
 
 METRICS = ("psnr", "ssim", "auc", "auc_rebal", "colorfulness", "delta_cf", SEMANTIC_COLUMN,
@@ -95,7 +95,7 @@ def _numeric(df: pd.DataFrame, columns) -> pd.DataFrame:
 # --------------------------------------------------------------------------
 # Evaluation sets: results/<set>/
 
-PRIMARY_SETS = ("val-broad", "val")  # val-broad: sources in no training shard; val: in-domain
+PRIMARY_SETS = tuple(EVAL_SETS)  # val-broad (sources in no training shard), then val (in-domain)
 
 
 def eval_sets(results: Path | str | None = None) -> list[str]:
