@@ -79,6 +79,9 @@ def run(inputs: list[str], model: str, out: str, temperature: float | None = Non
         except ImageError as e:
             failed += 1
             tqdm.write(f"error: {e}", file=sys.stderr)
+        except Exception as e:  # noqa: BLE001 - one photo's failure never stops the batch
+            failed += 1
+            tqdm.write(f"error: {f}: {type(e).__name__}: {e}", file=sys.stderr)
     if not files and not errors:
         print("error: no images found in the inputs", file=sys.stderr)
         return 1

@@ -47,8 +47,13 @@ def sha256_of(path: Path) -> str:
     return h.hexdigest()
 
 
-def _complete(folder: Path) -> bool:
-    return (folder / WEIGHTS_FILE).is_file() and (folder / CONFIG_FILE).is_file()
+def _missing(folder: Path) -> list[str]:
+    return [f for f in (WEIGHTS_FILE, CONFIG_FILE) if not (folder / f).is_file()]
+
+
+def _incomplete(folder: Path) -> WeightsNotFound:
+    return WeightsNotFound(f"{folder}: incomplete weights folder, {' and '.join(_missing(folder))} missing "
+                           f"(a weights folder holds {WEIGHTS_FILE} and {CONFIG_FILE})")
 
 
 def _from_hub(name: str, network: bool) -> Path:
@@ -67,15 +72,17 @@ def find_weights(name: str, path: str | os.PathLike | None = None, network: bool
     if path is not None:
         folder = Path(path)
         folder = folder.parent if folder.name == WEIGHTS_FILE else folder
-        if _complete(folder):
+        if not _missing(folder):
             return folder
-        raise WeightsNotFound(f"{folder}: expected {WEIGHTS_FILE} and {CONFIG_FILE} there")
+        raise _incomplete(folder)
     spec = get_spec(name)
     looked = []
     for d in weight_dirs():
         folder = d / spec.name
-        if _complete(folder):
+        if not _missing(folder):
             return folder
+        if folder.is_dir():  # half a folder is a broken install, never a reason to load other weights
+            raise _incomplete(folder)
         looked.append(str(folder))
     if spec.hub_repo:
         try:
@@ -87,9 +94,14 @@ def find_weights(name: str, path: str | os.PathLike | None = None, network: bool
 
 def read_config(folder: Path) -> dict:
     try:
-        return json.loads((folder / CONFIG_FILE).read_text())
-    except (OSError, json.JSONDecodeError) as e:
+        config = json.loads((folder / CONFIG_FILE).read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
         raise WeightsCorrupt(f"{folder / CONFIG_FILE}: unreadable config ({e})") from None
+    if not isinstance(config, dict):
+        raise WeightsCorrupt(f"{folder / CONFIG_FILE}: expected a JSON object, found a {type(config).__name__}")
+    if not isinstance(config.get("model_options", {}), dict):
+        raise WeightsCorrupt(f"{folder / CONFIG_FILE}: model_options must be an object of keyword arguments")
+    return config
 
 
 def load_state(folder: Path) -> tuple[dict[str, torch.Tensor], dict]:
@@ -99,14 +111,20 @@ def load_state(folder: Path) -> tuple[dict[str, torch.Tensor], dict]:
     expected = config.get("sha256")
     if not expected:
         raise WeightsCorrupt(f"{folder / CONFIG_FILE}: no sha256 recorded, refusing to load {file}")
+    if not (isinstance(expected, str) and len(expected) == 64 and all(c in "0123456789abcdef" for c in expected)):
+        raise WeightsCorrupt(f"{folder / CONFIG_FILE}: sha256 {expected!r} is not 64 hexadecimal digits")
     actual = sha256_of(file)
     if actual != expected:
         raise WeightsCorrupt(f"{file}: sha256 {actual[:12]}... does not match config.json's {expected[:12]}... "
                              "(truncated or altered file)")
     try:
-        return load_file(str(file)), config
+        state = load_file(str(file))
     except (SafetensorError, OSError, ValueError) as e:
         raise WeightsCorrupt(f"{file}: not a valid safetensors file ({e})") from None
+    broken = [k for k, v in state.items() if v.is_floating_point() and not torch.isfinite(v).all()]
+    if broken:  # they would load, then every render would be NaN
+        raise WeightsCorrupt(f"{file}: {len(broken)} tensors hold NaN or infinite values (first: {broken[0]})")
+    return state, config
 
 
 def apply_state(model: torch.nn.Module, state: dict[str, torch.Tensor], source: str) -> None:

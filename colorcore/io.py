@@ -1,20 +1,25 @@
 """Safe image decoding: any path, bytes, file object or PIL image in; an 8-bit
 RGB PIL image out, or an ImageError that names the file and the problem.
 
-Guards: empty files, non-images, truncated or corrupt data, decompression bombs
-(the pixel count is checked from the header, before any pixel is decoded), and
-only the common photo formats' decoders ever see the bytes (FORMATS).
+Guards: empty files, non-images, truncated or corrupt data (JPEG scans cut short
+included, jpeg_scan), decompression bombs (the pixel count is checked from the
+header, before any pixel is decoded, against the limit and against what the
+file's bytes can hold), and only the common photo formats' decoders ever see the
+bytes (FORMATS).
 """
 from __future__ import annotations
 
 import io
 import os
+import re
 import warnings
 from pathlib import Path
 from typing import BinaryIO, Union
 
 import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+
+from .jpeg_scan import scan_is_cut
 
 ImageFile.LOAD_TRUNCATED_IMAGES = False  # a truncated file is an error, never a half-gray picture
 MAX_PIXELS = int(os.environ.get("COLORCORE_MAX_PIXELS", 40_000_000))  # a 12 MP photo fits thrice
@@ -23,6 +28,13 @@ MAX_BYTES = int(os.environ.get("COLORCORE_MAX_BYTES", 50 * 1024 * 1024))
 # are refused by name (EPS, for one, would hand the file to Ghostscript).
 FORMATS = ("JPEG", "PNG", "GIF", "BMP", "TIFF", "WEBP", "PPM")  # JPEG covers MPO (phones)
 _ACCEPTED = "use JPEG, PNG, WebP, TIFF, GIF, BMP or PPM"
+# The most pixels one byte of each format can hold: JPEG at least a bit per 16x16
+# block (the best flat photo measured: 255 pixels a byte), deflate at most 1032:1 on
+# 1-bit rows (PNG), LZW strings of at most 4096 pixels per 12-bit code (GIF), RLE
+# 255 pixels per 2 bytes (BMP), 1-bit raw (PBM). A header claiming more is forged or
+# cut. TIFF (CCITT G4) and WebP (lossless, a lone symbol costs no bits) can really
+# hold more, so only the pixel limit bounds them.
+MAX_PIXELS_PER_BYTE = {"JPEG": 2048, "MPO": 2048, "PNG": 8300, "GIF": 2800, "BMP": 130, "PPM": 8}
 
 ImageSource = Union[str, os.PathLike, bytes, bytearray, BinaryIO, Image.Image, np.ndarray]
 
@@ -55,7 +67,7 @@ def _sniff(head: bytes) -> str | None:
     return None
 
 
-def _open(src: ImageSource, label: str, max_bytes: int) -> Image.Image:
+def _open(src: ImageSource, label: str, max_bytes: int, max_pixels: int) -> tuple[Image.Image, bytes]:
     if isinstance(src, (str, os.PathLike)):
         path = Path(src)
         if not path.is_file():
@@ -78,7 +90,7 @@ def _open(src: ImageSource, label: str, max_bytes: int) -> Image.Image:
     if len(data) > max_bytes:
         raise ImageError(f"{label}: the file is over the {max_bytes / 2**20:.0f} MB limit")
     try:
-        return Image.open(io.BytesIO(data), formats=FORMATS)
+        return Image.open(io.BytesIO(data), formats=FORMATS), data
     except UnidentifiedImageError:
         fmt = _sniff(data[:16])
         if fmt in FORMATS:  # the signature is right, the header behind it is not
@@ -86,8 +98,11 @@ def _open(src: ImageSource, label: str, max_bytes: int) -> Image.Image:
         if fmt:
             raise ImageError(f"{label}: {fmt} files are not accepted ({_ACCEPTED})") from None
         raise ImageError(f"{label}: not an image file (unrecognised format)") from None
-    except Image.DecompressionBombError as e:
-        raise ImageError(f"{label}: the header claims too many pixels, over the limit ({e})") from None
+    except Image.DecompressionBombError as e:  # Pillow's own, far higher, limit: quote ours
+        claimed = re.search(r"\((\d+) pixels\)", str(e))
+        count = f"{int(claimed.group(1)) / 1e6:,.0f} megapixels" if claimed else "too many pixels"
+        raise ImageError(f"{label}: the header claims {count}, over the limit of "
+                         f"{max_pixels / 1e6:.0f} megapixels") from None
     except Exception as e:  # PIL raises many kinds on garbage headers
         raise ImageError(f"{label}: not a readable image ({e})") from None
 
@@ -144,23 +159,31 @@ def load_image(src: ImageSource, name: str | None = None, max_pixels: int = MAX_
     """Decode src to an RGB image: EXIF orientation applied, first frame of an
     animation, any mode converted. Raises ImageError for anything unusable."""
     label = describe(src, name)
+    data = None
     if isinstance(src, Image.Image):
         im = src
     elif isinstance(src, np.ndarray):
         im = _from_array(src, label)
     else:
-        im = _open(src, label, max_bytes)
+        im, data = _open(src, label, max_bytes, max_pixels)
     w, h = im.size
     if w < 1 or h < 1:
         raise ImageError(f"{label}: the image has no pixels ({w}x{h})")
     if w * h > max_pixels:
         raise ImageError(f"{label}: {w}x{h} pixels is over the limit of {max_pixels / 1e6:.0f} megapixels")
+    density = MAX_PIXELS_PER_BYTE.get(im.format)
+    if data is not None and density and w * h > len(data) * density:
+        raise ImageError(f"{label}: a {len(data):,}-byte {im.format} file cannot hold {w}x{h} pixels "
+                         f"(that needs at least {w * h // density:,} bytes): its header is forged or the file is cut")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             if getattr(im, "n_frames", 1) > 1:
                 im.seek(0)
             im.load()
+            if data is not None and im.format in ("JPEG", "MPO") and scan_is_cut(data, im):
+                raise ImageError(f"{label}: truncated JPEG: its scan data ends before the image does "
+                                 "(the missing part would come out gray or blurred)")
             im = ImageOps.exif_transpose(im)
             return to_rgb(im)
     except ImageError:

@@ -178,7 +178,11 @@ def load_colorizer(name: str = "default", device: str | torch.device | None = No
             except ValueError as e:
                 raise hub.WeightsCorrupt(f"{folder}: {hub.CONFIG_FILE}: {e}") from None
         options = {**config.get("model_options", {}), **(model_options or {})}
-        model = spec.build_for_weights(**options)
+        try:
+            model = spec.build_for_weights(**options)
+        except (TypeError, ValueError) as e:  # an option the model does not take
+            raise hub.WeightsCorrupt(f"{folder}: {hub.CONFIG_FILE}: model_options {options} do not fit "
+                                     f"{spec.name} ({e})") from None
         hub.apply_state(model, state, str(folder))
         colorizer = Colorizer(model, spec, dev, str(folder), config)
     colorizer.model.to(dev).eval()

@@ -5,7 +5,10 @@
 
 The same command runs on CPU and CUDA (bf16 autocast there). It checkpoints to
 <out>/last.pt every `ckpt_every` steps (tensors and numbers only, read back with
-weights_only=True) and appends to <out>/train_log.csv.
+weights_only=True) and logs to <out>/train_log.csv (rewritten through a temporary
+file, so a kill never leaves half a row). A kill and --resume end with the same weights
+as a run without the kill: the checkpoint carries the RNG state, and only training
+steps draw from it.
 """
 from __future__ import annotations
 
@@ -14,7 +17,6 @@ import json
 import math
 import os
 import random
-import shutil
 import time
 import tomllib
 from contextlib import nullcontext
@@ -64,18 +66,33 @@ class EpochSampler(torch.utils.data.Sampler):
         return len(range(self.rank, self.n, self.world)) - self.start
 
 
-def copy_log_to_step(src: Path, dst: Path, step: int) -> dict:
-    """Copy the training log up to the checkpoint's step (a run stopped between
-    checkpoints logged steps that the weights do not have); returns its last row."""
-    with open(src, newline="") as f:
-        reader = csv.DictReader(f)
-        rows = [r for r in reader if int(r["step"]) <= step]
-        fields = reader.fieldnames or []
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    with open(dst, "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=fields)
+def write_csv_atomic(path: Path, fields: list[str], rows: list[dict]) -> None:
+    """Write the whole CSV beside `path`, then rename it over: a kill at any moment
+    leaves the old file or the new one, never a half-written row."""
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
         w.writeheader()
         w.writerows(rows)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def read_log_to_step(path: Path, step: int) -> tuple[list[str], list[dict]]:
+    """The training log's columns and its rows up to `step` (a run stopped between
+    checkpoints logged steps that the weights do not have)."""
+    with open(path, newline="") as f:
+        reader = csv.DictReader(f)
+        rows = [r for r in reader if int(r["step"]) <= step]
+        return list(reader.fieldnames or []), rows
+
+
+def copy_log_to_step(src: Path, dst: Path, step: int) -> dict:
+    """Copy the training log up to the checkpoint's step; returns its last row."""
+    fields, rows = read_log_to_step(src, step)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    write_csv_atomic(dst, fields, rows)
     return rows[-1] if rows else {}
 
 
@@ -127,6 +144,7 @@ class Trainer:
         self.ema: WeightAverage | None = None
         self.resumed_ema: dict = {}  # the checkpoint's average, for run() to hand to WeightAverage
         self.autocast = (torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else nullcontext())
+        self.rng_devices = [device] if device.type == "cuda" else []  # the CUDA generators fork_rng keeps
 
     # ---- learning rate: linear warm-up, then cosine to 5% of the base rate
     def lr_factor(self) -> float:
@@ -155,6 +173,8 @@ class Trainer:
     def save(self) -> None:
         state = {"model": self.model.state_dict(), "opt": self.opt.state_dict(), "step": self.step,
                  "epoch": self.sampler.epoch, "torch_rng": torch.get_rng_state()}
+        if self.device.type == "cuda":  # dropout and sampling on the GPU draw from its own generator
+            state["cuda_rng"] = torch.cuda.get_rng_state(self.device)
         if self.disc is not None:
             state["disc"] = self.disc.state_dict()
             state["d_opt"] = self.d_opt.state_dict()
@@ -175,7 +195,10 @@ class Trainer:
             self.disc.load_state_dict(state["disc"])
             self.d_opt.load_state_dict(state["d_opt"])
         self.step = int(state["step"])
-        torch.set_rng_state(state["torch_rng"])
+        # the states are CPU byte tensors, whatever map_location moved them to
+        torch.set_rng_state(state["torch_rng"].cpu())
+        if self.device.type == "cuda" and "cuda_rng" in state:
+            torch.cuda.set_rng_state(state["cuda_rng"].cpu(), self.device)
         self.resumed_ema = {k: state[k] for k in ("ema", "ema_updates", "ema_ramp") if k in state}
         return True
 
@@ -197,9 +220,12 @@ class Trainer:
             return
         self.step = int(config.get("steps", 0))
         log = Path(folder) / "train_log.csv"
-        if log.exists() and self.rank == 0:
+        if self.rank == 0:
             self.out.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(log, self.out / "train_log.csv")
+            if log.exists():
+                copy_log_to_step(log, self.out / "train_log.csv", self.step)
+            if config.get("started_from"):  # a continued fine-tune keeps what it started from
+                (self.out / STARTED_FROM).write_text(json.dumps(config["started_from"], indent=2) + "\n")
 
     def batches(self):
         """Endless batches; the position in the epoch follows from the step."""
@@ -208,9 +234,12 @@ class Trainer:
             epoch, within = divmod(self.step, per_epoch)
             self.sampler.epoch = self.data.epoch = epoch
             self.sampler.start = within * self.batch
+            # Its own generator: each new iterator draws the workers' base seed, and a draw
+            # from the global RNG on resume would shift dropout and the VAE's sampling.
+            g = torch.Generator().manual_seed(self.seed * 100003 + epoch)
             loader = torch.utils.data.DataLoader(self.data, self.batch, sampler=self.sampler, drop_last=True,
                                                  num_workers=self.workers, persistent_workers=False,
-                                                 pin_memory=self.device.type == "cuda")
+                                                 pin_memory=self.device.type == "cuda", generator=g)
             for rgb in loader:
                 yield epoch, rgb
 
@@ -221,16 +250,18 @@ class Trainer:
         model = self.ema.model if self.ema is not None else self.model
         model.eval()
         scores = {k: [] for k in VAL_FIELDS}
-        loader = torch.utils.data.DataLoader(self.val, batch_size=16)
-        for _, rgb in loader:
-            rgb = rgb.to(self.device)
-            L, ab = lab_batch(rgb)
-            pred_ab = model.predict(L)["ab"].float()
-            out = compose(L, pred_ab)
-            full_ab = lab_batch(out)[1]
-            scores["val_psnr"] += psnr(out, rgb).tolist()
-            scores["val_colorfulness"] += colorfulness(out).tolist()
-            scores["val_auc"] += auc(ab_accuracy_curve(full_ab, ab)).tolist()
+        # Forked RNG: a stop on a time budget validates at a step the uninterrupted run
+        # does not, and rank 0 alone validates; neither may move the training's stream.
+        with torch.random.fork_rng(devices=self.rng_devices):
+            for _, rgb in torch.utils.data.DataLoader(self.val, batch_size=16):
+                rgb = rgb.to(self.device)
+                L, ab = lab_batch(rgb)
+                pred_ab = model.predict(L)["ab"].float()
+                out = compose(L, pred_ab)
+                full_ab = lab_batch(out)[1]
+                scores["val_psnr"] += psnr(out, rgb).tolist()
+                scores["val_colorfulness"] += colorfulness(out).tolist()
+                scores["val_auc"] += auc(ab_accuracy_curve(full_ab, ab)).tolist()
         self.model.train()
         return {k: float(np.mean(v)) for k, v in scores.items()}
 
@@ -253,13 +284,14 @@ class Trainer:
             if not self.ema.load(self.resumed_ema, self.model, ramp=fresh) and self.rank == 0:
                 print(f"weight average (decay {self.ema_decay}) starts at step {self.step}")
         log_path = self.out / "train_log.csv"
-        writer, log_file, fields = None, None, None
+        fields, log_rows = None, []  # the log is small: rewritten whole, atomically, at each log step
         wall0 = time.time()
         prev_wall = 0.0
         if self.rank == 0 and log_path.exists() and resume:
-            last = copy_log_to_step(log_path, log_path, self.step)  # drop rows past the checkpoint
-            fields = list(last) or None
-            prev_wall = float(last["wall_s"]) if last else 0.0
+            fields, log_rows = read_log_to_step(log_path, self.step)  # drop rows past the checkpoint
+            write_csv_atomic(log_path, fields, log_rows)
+            fields = fields if log_rows else None
+            prev_wall = float(log_rows[-1]["wall_s"]) if log_rows else 0.0
         t = self.cfg["train"]
         log_every, ckpt_every = int(t.get("log_every", 25)), int(t.get("ckpt_every", 250))
         self.model.train()
@@ -305,15 +337,9 @@ class Trainer:
                 row.update({k if k != "total" else "loss": v / running_n for k, v in running.items()})
                 if self.val is not None and (self.step % self.val_every == 0 or last):
                     row.update(self.validate())
-                if writer is None:
-                    new = fields is None
-                    fields = fields or list(row) + [f for f in VAL_FIELDS if f not in row]
-                    log_file = open(log_path, "w" if new else "a", newline="")
-                    writer = csv.DictWriter(log_file, fields, extrasaction="ignore")
-                    if new:
-                        writer.writeheader()
-                writer.writerow(row)
-                log_file.flush()
+                fields = fields or list(row) + [f for f in VAL_FIELDS if f not in row]
+                log_rows.append(row)
+                write_csv_atomic(log_path, fields, log_rows)
                 bar.set_postfix(loss=f"{row['loss']:.4f}")
                 running, running_n, seen, tick = {}, 0, 0, time.time()
             if self.rank == 0 and (self.step % ckpt_every == 0 or last):
@@ -322,8 +348,6 @@ class Trainer:
                 break
         bar.close()
         self.sync_buffers()
-        if log_file:
-            log_file.close()
 
 
 def apply_overrides(cfg: dict, overrides: list[str]) -> dict:

@@ -13,19 +13,27 @@ from __future__ import annotations
 import argparse
 import base64
 import binascii
+import contextlib
 import functools
 import logging
+import math
 import os
 import random
 import sys
+import time
+from collections import defaultdict, deque
 from dataclasses import dataclass
 from pathlib import Path
 
+import anyio
 import gradio as gr
-from gradio.utils import get_upload_folder, is_in_or_equal
+from gradio.utils import _parse_file_size, get_upload_folder, is_in_or_equal
 import pandas as pd
 import torch
 from PIL import Image
+from starlette.datastructures import Headers
+from starlette.middleware import Middleware
+from starlette.responses import JSONResponse
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the checkout's colorcore and demo
 
@@ -33,10 +41,31 @@ from demo import engine as E  # noqa: E402
 
 log = logging.getLogger("colorcore.demo")
 
-_max_file_size = os.environ.get("COLORCORE_DEMO_MAX_FILE_SIZE", "25mb")  # uploads over this never reach the app
-MAX_FILE_SIZE: int | str = int(_max_file_size) if _max_file_size.isdigit() else _max_file_size  # bytes, or "25mb"
+
+def _size_setting(name: str, default: int | str) -> int | str:
+    """A size from the environment: bytes, or Gradio's "25mb" form."""
+    value = os.environ.get(name, str(default))
+    return int(value) if value.isdigit() else value
+
+
+MAX_FILE_SIZE = _size_setting("COLORCORE_DEMO_MAX_FILE_SIZE", "25mb")  # uploads over this never reach the app
+MAX_FILE_BYTES: int = _parse_file_size(MAX_FILE_SIZE)
+# The largest legitimate request: one photo as a base64 data: URL (4 characters for every
+# 3 bytes) in a JSON call, plus room for the call's other fields or a multipart envelope.
+# Any body over it is refused before Gradio parses a byte of it.
+MAX_BODY_BYTES = MAX_FILE_BYTES * 4 // 3 + 64 * 1024
+# What one client (IP address) may send in any 60 s, uploads and JSON bodies together.
+UPLOAD_BYTES_PER_MINUTE: int = _parse_file_size(_size_setting("COLORCORE_DEMO_UPLOAD_PER_MINUTE",
+                                                               4 * MAX_FILE_BYTES))
+# Gradio's cache (uploads and the files handed back) is kept under this size, oldest out
+# first, and nothing in it lives longer than CACHE_TTL_S.
+CACHE_MAX_BYTES: int = _parse_file_size(_size_setting("COLORCORE_DEMO_CACHE_SIZE", 20 * MAX_FILE_BYTES))
+CACHE_TTL_S = 900
 CONCURRENCY = int(os.environ.get("COLORCORE_DEMO_CONCURRENCY", 4 if torch.cuda.is_available() else 2))
 QUEUE_SIZE = 64
+# Results go straight into Gradio's cache folder (<cache>/colorized-*/<name>.png): Gradio
+# serves a file already there in place, where it would copy one from anywhere else.
+E.OUT_DIR = Path(get_upload_folder())
 
 TITLE = "colorcore — automatic photo colorization"
 INTRO = """# colorcore: automatic photo colorization
@@ -78,8 +107,7 @@ def read_upload(payload) -> Upload | None:
     name = Path(orig).name if orig else "the uploaded file"
     stem = E.safe_stem(orig)
     if not path and url and url.startswith("data:"):
-        limit = gr.utils._parse_file_size(MAX_FILE_SIZE)  # base64: 4 characters for every 3 bytes
-        if limit and len(url) > limit * 4 // 3 + 1024:
+        if len(url) > MAX_FILE_BYTES * 4 // 3 + 1024:  # base64: 4 characters for every 3 bytes
             raise gr.Error(f"{name}: the file is over the upload limit ({MAX_FILE_SIZE})", print_exception=False)
         try:
             return Upload(base64.b64decode(url.split(",", 1)[1], validate=False), name, stem)
@@ -90,6 +118,9 @@ def read_upload(payload) -> Upload | None:
     if not is_in_or_equal(path, get_upload_folder()):  # only files Gradio itself received, never a path a client names
         log.warning("refused a path outside the upload folder: %r", path)
         raise gr.Error("No image was received.", print_exception=False)
+    if not Path(path).is_file():  # the cache is bounded: an old upload may be gone
+        raise gr.Error(f"{name} is no longer on the server (uploads are kept a short while); upload it again.",
+                       print_exception=False)
     return Upload(path, name, stem)
 
 
@@ -191,6 +222,7 @@ def colorize_view(image: dict | None, model: str, temperature: float | None, see
     gray = E.gray_of(photo, E.DISPLAY_MAX)
     after = E.downscale(result.image, E.DISPLAY_MAX)
     png = E.save_png(result.image, f"{stem}-colorized-{result.model}")
+    shown = png if after is result.image else after  # full size: the slider shows the PNG itself, not a copy
     w, h = photo.size
     bits = [f"**{result.model}**", f"{w}×{h} px", f"{result.seconds:.2f} s"]
     if result.temperature is not None:
@@ -204,7 +236,7 @@ def colorize_view(image: dict | None, model: str, temperature: float | None, see
         bits.append(f"mean uncertainty {100 * mean:.0f}% of the maximum")
     if after.size != result.image.size:
         bits.append(f"shown at {after.size[0]}×{after.size[1]}, the PNG is full size")
-    return (gray, after), unsure, gr.update(value=png, interactive=True), " · ".join(bits)
+    return (gray, shown), unsure, gr.update(value=png, interactive=True), " · ".join(bits)
 
 
 @friendly
@@ -297,6 +329,154 @@ def model_changed(model: str):
 
 
 # --------------------------------------------------------------------------
+# Limits: request bodies, what one client sends, and the disk
+
+
+def _mb(n: int) -> str:
+    return f"{n / 2**20:.3g} MB"
+
+
+class UploadBudget:
+    """The bytes each client sent in the last 60 s (a sliding window)."""
+
+    WINDOW_S = 60
+
+    def __init__(self, per_minute: int):
+        self.per_minute = per_minute
+        self._sent: dict[str, deque] = defaultdict(deque)  # client -> (time, bytes), oldest first
+
+    def _recent(self, client: str) -> deque:
+        sent, now = self._sent[client], time.monotonic()
+        while sent and now - sent[0][0] > self.WINDOW_S:
+            sent.popleft()
+        return sent
+
+    def left(self, client: str) -> int:
+        return self.per_minute - sum(n for _, n in self._recent(client))
+
+    def spend(self, client: str, n: int) -> None:
+        self._recent(client).append((time.monotonic(), n))
+        if len(self._sent) > 4096:  # forget clients that have been quiet for a minute
+            for c in [c for c in self._sent if not self._recent(c)]:
+                del self._sent[c]
+
+    def retry_after(self, client: str) -> int:
+        sent = self._recent(client)
+        return max(1, math.ceil(self.WINDOW_S - (time.monotonic() - sent[0][0]))) if sent else 1
+
+
+class RequestLimits:
+    """ASGI middleware, in front of every Gradio route. A request body over max_body is
+    refused with 413, and one that would take its client over its budget with 429, each
+    as {"error": "<reason>"}. A declared Content-Length is judged before a byte of the body
+    is read; a chunked body is counted as it arrives and cut off at the bound (the app then
+    sees a disconnect, and its own answer is dropped). Gradio itself would read the whole
+    body into memory first, and parse it. after() runs (in a thread) once a request that
+    carried a body is done: the cache trim."""
+
+    def __init__(self, app, max_body: int = MAX_BODY_BYTES, per_minute: int = UPLOAD_BYTES_PER_MINUTE,
+                 after=None):
+        self.app, self.max_body, self.after = app, max_body, after
+        self.budget = UploadBudget(per_minute)
+        self.too_large = (f"The request is over the size limit ({_mb(max_body)}; "
+                          f"a photo may be at most {_mb(MAX_FILE_BYTES)}).")
+
+    def over_budget(self, client: str) -> tuple[str, dict]:
+        wait = self.budget.retry_after(client)
+        return (f"Too much sent from your address: at most {_mb(self.budget.per_minute)} a minute; "
+                f"try again in {wait} s.", {"Retry-After": str(wait)})
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        headers = Headers(scope=scope)
+        chunked = "chunked" in headers.get("transfer-encoding", "").lower()
+        length = headers.get("content-length", "0")
+        declared = int(length) if length.isdigit() else 0
+        if not (declared or chunked):  # no body: nothing to bound
+            return await self.app(scope, receive, send)
+        # The address uvicorn reports: the peer's, or a trusted proxy's X-Forwarded-For
+        # (FORWARDED_ALLOW_IPS names the trusted proxies).
+        client = (scope.get("client") or ("unknown",))[0]
+
+        async def refuse(status: int, reason: str, extra: dict | None = None):
+            await JSONResponse({"error": reason}, status, headers={"Connection": "close", **(extra or {})})(
+                scope, receive, send)
+
+        if declared > self.max_body:
+            return await refuse(413, self.too_large)
+        left = self.budget.left(client)
+        if left <= 0 or declared > left:
+            return await refuse(429, *self.over_budget(client))
+        self.budget.spend(client, declared)  # charged up front, so parallel requests cannot overrun it
+
+        received, refused, started = 0, False, False
+
+        async def limited_receive():
+            nonlocal received, refused
+            if refused:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] != "http.request" or declared:  # uvicorn holds a declared body to its length
+                return message
+            n = len(message.get("body", b""))
+            received += n
+            if received > self.max_body:
+                refusal = (413, self.too_large)
+            elif n > self.budget.left(client):
+                refusal = (429, *self.over_budget(client))
+            else:
+                self.budget.spend(client, n)
+                return message
+            refused = True
+            if not started:
+                await refuse(*refusal)
+            return {"type": "http.disconnect"}
+
+        async def guarded_send(message):
+            nonlocal started
+            if refused:  # the client has its answer already
+                return
+            started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, guarded_send)
+        except Exception:
+            if not refused:  # after a cut-off, the app's complaint about the missing body is expected
+                raise
+        finally:
+            if self.after is not None:
+                await anyio.to_thread.run_sync(self.after)
+
+
+def trim_cache(blocks: gr.Blocks, max_bytes: int = CACHE_MAX_BYTES) -> None:
+    """Keep the files Gradio holds for this app (uploads, and everything the events handed
+    back) under max_bytes in all, removing the oldest first; the example photos stay.
+    Gradio's delete_cache goes by age only, so a burst of uploads could fill the disk
+    before their time is up."""
+    keep = set().union(*(getattr(b, "keep_in_cache", set()) for b in blocks.blocks.values()))
+    files: dict[str, tuple[float, int]] = {}
+    for temp_set in blocks.temp_file_sets:
+        for f in list(temp_set):  # a copy: Gradio adds to these sets meanwhile
+            if f not in keep and f not in files:
+                try:
+                    st = os.stat(f)
+                except OSError:
+                    continue
+                files[f] = (st.st_ctime, st.st_size)
+    total = sum(size for _, size in files.values())
+    for f, (_, size) in sorted(files.items(), key=lambda item: item[1][0]):
+        if total <= max_bytes:
+            break
+        with contextlib.suppress(OSError):
+            os.remove(f)
+        total -= size
+        for temp_set in blocks.temp_file_sets:
+            temp_set.discard(f)
+
+
+# --------------------------------------------------------------------------
 # Layout
 
 
@@ -308,7 +488,7 @@ def build_demo() -> gr.Blocks:
     first = next((m for m in infos if m.name == E.FLAGSHIP), infos[0])
     examples = E.example_photos()
 
-    with gr.Blocks(title=TITLE, delete_cache=(3600, 3600)) as demo:
+    with gr.Blocks(title=TITLE, delete_cache=(60, CACHE_TTL_S)) as demo:
         gr.Markdown(INTRO)
         with gr.Row(equal_height=False):
             with gr.Column(scale=2, min_width=320):
@@ -400,8 +580,13 @@ def build_demo() -> gr.Blocks:
 
 def launch(demo: gr.Blocks, host: str | None = None, port: int | None = None, **kwargs):
     """Serve the demo with this app's limits and look; kwargs go to Blocks.launch."""
+    app_kwargs = dict(kwargs.pop("app_kwargs", None) or {})
+    app_kwargs["middleware"] = [*app_kwargs.get("middleware", []),
+                                Middleware(RequestLimits, after=functools.partial(trim_cache, demo))]
+    # num_workers=0: no static-file worker processes, which would take uploads past RequestLimits.
     return demo.launch(server_name=host, server_port=port, max_file_size=MAX_FILE_SIZE, show_error=False,
-                       theme=gr.themes.Soft(), css=CSS, footer_links=["api"], **kwargs)
+                       theme=gr.themes.Soft(), css=CSS, footer_links=["api"], app_kwargs=app_kwargs,
+                       num_workers=0, **kwargs)
 
 
 def main(argv: list[str] | None = None) -> None:

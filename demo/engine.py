@@ -39,11 +39,15 @@ log = logging.getLogger("colorcore.demo")
 
 FLAGSHIP = resolve("default")
 DISPLAY_MAX = int(os.environ.get("COLORCORE_DEMO_DISPLAY_MAX", 2048))  # long side of on-screen copies
+# A shared server's own pixel limit, below the library's: a 12 MP phone photo fits, a
+# 40 MP one (seconds of a worker and gigabytes) does not.
+MAX_PIXELS = int(os.environ.get("COLORCORE_DEMO_MAX_PIXELS", 16_000_000))
 SCORE_MAX = 512  # long side at which the compare view scores outputs against a colour original
 CACHE = Path(os.environ.get("COLORCORE_CACHE", Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
                             / "colorcore"))
-OUT_DIR = Path(tempfile.gettempdir()) / "colorcore-demo"
-OUT_TTL_S = 3600
+OUT_DIR = Path(tempfile.gettempdir()) / "colorcore-demo"  # the app points this at Gradio's cache folder
+OUT_PREFIX = "colorized-"  # each result's own folder in OUT_DIR; others' folders there are left alone
+OUT_KEEP = 32  # result PNGs kept on disk, newest first: bounded however busy the demo is
 
 # ZeroGPU runs @spaces.GPU functions in a worker process that holds the GPU only
 # during the call; the shared-batch thread would run outside it, so it is off there.
@@ -232,7 +236,7 @@ class Photo:
 def decode(source, name: str | None = None) -> Photo:
     """Path, bytes or PIL image -> Photo; ImageError (naming the problem) for a bad file."""
     label = name or "the uploaded file"
-    rgb8 = np.asarray(load_image(source, name=label))
+    rgb8 = np.asarray(load_image(source, name=label, max_pixels=MAX_PIXELS))
     return Photo(rgb8, lightness(rgb8), label)
 
 
@@ -341,24 +345,26 @@ def scores(output: Image.Image, truth: Image.Image) -> dict:
 # Files handed back to the visitor
 
 
-def _sweep(folder: Path) -> None:
-    now = time.time()
-    for d in folder.glob("*"):
+def _keep_newest(folder: Path, keep: int) -> None:
+    """Remove all but the `keep` most recently written result folders in folder."""
+    dated = []
+    for d in folder.glob(OUT_PREFIX + "*"):
         try:
-            if now - d.stat().st_mtime > OUT_TTL_S:
-                shutil.rmtree(d, ignore_errors=True)
-        except OSError:
+            dated.append((d.stat().st_mtime, d))
+        except OSError:  # removed meanwhile
             pass
+    for _, d in sorted(dated, reverse=True)[keep:]:
+        shutil.rmtree(d, ignore_errors=True)
 
 
 def save_png(image: Image.Image, stem: str) -> str:
-    """Write a full-resolution PNG in a fresh folder under OUT_DIR; folders older
-    than an hour are removed on the way."""
+    """Write a full-resolution PNG in a fresh folder under OUT_DIR (its own folder, so
+    the download keeps the visitor's file name); only the OUT_KEEP newest are kept."""
     OUT_DIR.mkdir(parents=True, exist_ok=True)
-    _sweep(OUT_DIR)
-    folder = Path(tempfile.mkdtemp(dir=OUT_DIR))
+    folder = Path(tempfile.mkdtemp(prefix=OUT_PREFIX, dir=OUT_DIR))
     path = folder / f"{stem}.png"
     image.save(path, format="PNG", compress_level=1)
+    _keep_newest(OUT_DIR, OUT_KEEP)
     return str(path)
 
 

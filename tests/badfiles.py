@@ -137,6 +137,30 @@ def truncated_jpeg() -> bytes:
     return data[: len(data) // 2]
 
 
+def cut_jpeg_with_end_marker(**options) -> bytes:
+    """The first 60% of a JPEG with its end-of-image marker put back: libjpeg only
+    warns and fills the rest with gray (issue 21)."""
+    data = encode(photo(200, 150), "JPEG", quality=90, **options)
+    return data[: len(data) * 3 // 5] + b"\xff\xd9"
+
+
+def jpeg_missing_scans() -> bytes:
+    """A progressive JPEG cut after its first scans, every scan that is left whole."""
+    data = encode(photo(200, 150), "JPEG", quality=90, progressive=True)
+    third_scan = [i for i in range(len(data) - 1) if data[i:i + 2] == b"\xff\xda"][2]
+    return data[:third_scan] + b"\xff\xd9"
+
+
+def jpeg_header_claiming(width: int, height: int) -> bytes:
+    """A real JPEG's headers with the frame size rewritten and a few bytes of scan: a
+    few hundred bytes that claim width x height."""
+    data = bytearray(encode(photo(40, 30), "JPEG", quality=90))
+    frame = data.index(b"\xff\xc0")
+    data[frame + 5:frame + 9] = struct.pack(">HH", height, width)
+    scan = data.index(b"\xff\xda")
+    return bytes(data[:scan + 2 + int.from_bytes(data[scan + 2:scan + 4], "big") + 40]) + b"\xff\xd9"
+
+
 def scrambled_png() -> bytes:
     """Header fine, compressed pixel data overwritten."""
     png = encode(photo(64, 48), "PNG")
@@ -246,6 +270,14 @@ def cases() -> list[Case]:
         # ---- bad inputs: one clear error naming the file and the problem
         c("zero bytes", "empty.jpg", b"", words="empty"),
         c("truncated JPEG", "truncated.jpg", truncated_jpeg(), words="truncated or corrupt"),
+        c("JPEG cut short, end marker put back", "cut_eoi.jpg", cut_jpeg_with_end_marker(), words="truncated JPEG"),
+        c("progressive JPEG cut short, end marker put back", "cut_eoi_progressive.jpg",
+          cut_jpeg_with_end_marker(progressive=True), words="truncated JPEG"),
+        c("JPEG with restart markers cut short, end marker put back", "cut_eoi_restarts.jpg",
+          cut_jpeg_with_end_marker(restart_marker_blocks=3), words="truncated JPEG"),
+        c("progressive JPEG cut between scans", "missing_scans.jpg", jpeg_missing_scans(), words="truncated JPEG"),
+        c("JPEG of a few hundred bytes claiming 4000x3000", "forged_size.jpg", jpeg_header_claiming(4000, 3000),
+          words="cannot hold 4000x3000 pixels"),
         c("PNG with a broken header CRC", "crc_ihdr.png", with_broken_crc(encode(gray, "PNG"), b"IHDR"),
           words="corrupt PNG file"),
         c("PNG with scrambled pixel data", "scrambled.png", scrambled_png(), words="truncated or corrupt"),

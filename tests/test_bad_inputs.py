@@ -41,6 +41,11 @@ partial file. The same outcome on every face:
 | trailing garbage after PNG IEND | trailing.png | ok: same size (48x32), lightness kept |
 | zero bytes | empty.jpg | error: "empty" |
 | truncated JPEG | truncated.jpg | error: "truncated or corrupt" |
+| JPEG cut short, end marker put back | cut_eoi.jpg | error: "truncated JPEG" |
+| progressive JPEG cut short, end marker put back | cut_eoi_progressive.jpg | error: "truncated JPEG" |
+| JPEG with restart markers cut short, end marker put back | cut_eoi_restarts.jpg | error: "truncated JPEG" |
+| progressive JPEG cut between scans | missing_scans.jpg | error: "truncated JPEG" |
+| JPEG of a few hundred bytes claiming 4000x3000 | forged_size.jpg | error: "cannot hold 4000x3000 pixels" |
 | PNG with a broken header CRC | crc_ihdr.png | error: "corrupt PNG file" |
 | PNG with scrambled pixel data | scrambled.png | error: "truncated or corrupt" |
 | text file named .jpg | notes.jpg | error: "not an image file" |
@@ -442,7 +447,7 @@ def test_weights_are_only_ever_safetensors(use_weights, tmp_path):
     only_pickle.mkdir()
     (only_pickle / "pytorch_model.bin").write_bytes(b"\x80\x02}q\x00.")  # an empty dict, pickled
     (only_pickle / "config.json").write_text(json.dumps(config))
-    with pytest.raises(colorcore.WeightsNotFound, match="expected model.safetensors"):
+    with pytest.raises(colorcore.WeightsNotFound, match="incomplete weights folder, model.safetensors missing"):
         colorcore.load_colorizer("default", weights=only_pickle)
 
     marker = tmp_path / "pwned"

@@ -48,6 +48,19 @@ def test_all_good_inputs_exit_zero(random_weights, tmp_path):
     assert (tmp_path / "o" / "a.png").exists()
 
 
+def test_a_photo_that_fails_after_decoding_does_not_stop_the_batch(random_weights, tmp_path):
+    """Not only bad files: any one photo's failure (here its output cannot be
+    written) is reported by name and the rest of the batch is still done."""
+    for name in ("a.png", "b.png"):
+        gradient_photo(20, 20).save(tmp_path / name)
+    (tmp_path / "o" / "a.png").mkdir(parents=True)  # a folder where a's result should go
+    done = cli("colorize", tmp_path / "a.png", tmp_path / "b.png", "--out", tmp_path / "o", weights=random_weights)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "a.png" in errors[0]
+    assert Image.open(tmp_path / "o" / "b.png").size == (20, 20)
+
+
 def test_vividness_zero_gives_gray_and_a_bad_one_is_refused(random_weights, tmp_path):
     gradient_photo(20, 20).convert("L").save(tmp_path / "a.png")
     done = cli("colorize", tmp_path / "a.png", "--out", tmp_path / "o", "--vividness", "0", "--no-fade",

@@ -4,13 +4,17 @@ every registered model, written to a temp folder (COLORCORE_WEIGHTS), small
 photos; one server for the whole module."""
 from __future__ import annotations
 
+import base64
+import io
 import json
 import math
 import os
 import re
+import select
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -26,10 +30,14 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import colorcore.io  # noqa: E402
 from colorcore import hub  # noqa: E402
+from colorcore.io import ImageError  # noqa: E402
 from colorcore.models import all_specs, get_spec  # noqa: E402
 
 MAX_FILE_SIZE = 1_000_000  # the test server's upload limit (COLORCORE_DEMO_MAX_FILE_SIZE)
+UPLOAD_PER_MINUTE = 4 * MAX_FILE_SIZE  # what one client may send a minute (COLORCORE_DEMO_UPLOAD_PER_MINUTE)
+CACHE_SIZE = 8 * MAX_FILE_SIZE  # the bound on Gradio's cache folder (COLORCORE_DEMO_CACHE_SIZE)
 
 
 # --------------------------------------------------------------------------
@@ -64,6 +72,8 @@ class DemoServer:
                "COLORCORE_REPO_WEIGHTS": str(workdir / "no-shipped-weights"),  # only `weights` count
                "GRADIO_ANALYTICS_ENABLED": "False", "OMP_NUM_THREADS": "1",
                "COLORCORE_DEMO_MAX_FILE_SIZE": str(MAX_FILE_SIZE), "COLORCORE_CACHE": str(workdir / "cache"),
+               "COLORCORE_DEMO_UPLOAD_PER_MINUTE": str(UPLOAD_PER_MINUTE),
+               "COLORCORE_DEMO_CACHE_SIZE": str(CACHE_SIZE),
                "GRADIO_TEMP_DIR": str(workdir / "gradio"), **(extra_env or {})}
         env.pop("SPACE_ID", None)
         self._log_file = open(self.log, "w")
@@ -140,7 +150,7 @@ def files(tmp_path_factory):
                          "not an image file"),
         "truncated": (d / "cut.png", data[: len(data) // 2], "truncated or corrupt"),
         "corrupt": (d / "scrambled.png", _scramble(data), "truncated or corrupt"),
-        "too many pixels": (d / "huge.png", None, "over the limit of 40 megapixels"),
+        "too many pixels": (d / "huge.png", None, "over the limit of 16 megapixels"),  # the demo's own limit
     }
     for path, content, _ in bad.values():
         if content is None:
@@ -325,6 +335,180 @@ def test_plain_http(server, files):
 
 
 # --------------------------------------------------------------------------
+# Limits: request bodies, what one client may send, and the disk
+#
+# The server trusts X-Forwarded-For from 127.0.0.1 (uvicorn's default), so each test
+# below speaks as its own client address and leaves the others' budgets alone.
+
+
+def _rss(pid: int) -> int:
+    """Resident memory of a process, in bytes."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError("no VmRSS")
+
+
+def _raw_post(port: int, path: str, headers: dict, chunks=(), timeout: float = 10):
+    """A POST written by hand, so that the body can be announced and never sent, or streamed
+    chunked without end. Sending stops as soon as the server answers.
+    Returns (status, headers, parsed JSON body or None, body bytes sent)."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    head = f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    sock.sendall((head + "\r\n").encode())
+    sent = 0
+    for chunk in chunks:
+        if select.select([sock], [], [], 0)[0]:
+            break  # answered already
+        try:
+            sock.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+        except OSError:  # the server hung up after answering
+            break
+        sent += len(chunk)
+    data = b""
+    try:
+        while True:
+            part = sock.recv(65536)
+            if not part:
+                break
+            data += part
+            head_end = data.find(b"\r\n\r\n")
+            m = re.search(rb"content-length: (\d+)", data[:head_end], re.I) if head_end >= 0 else None
+            if m and len(data) >= head_end + 4 + int(m.group(1)):
+                break
+    except ConnectionResetError:  # a hang-up with our unread body in its buffer; the answer came first
+        pass
+    finally:
+        sock.close()
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    hdrs = dict(line.lower().split(": ", 1) for line in lines[1:] if ": " in line)
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        payload = None
+    return int(lines[0].split()[1]), hdrs, payload, sent
+
+
+def _is_one_line_reason(payload, *words) -> bool:
+    reason = (payload or {}).get("error", "")
+    return bool(reason) and "\n" not in reason and "Traceback" not in reason and all(w in reason for w in words)
+
+
+def _upload(base: str, name: str, data: bytes, client: str) -> httpx.Response:
+    return httpx.post(base + "gradio_api/upload", files={"files": (name, data)},
+                      headers={"X-Forwarded-For": client}, timeout=30)
+
+
+def test_an_oversized_body_is_refused_before_it_is_read(server, tmp_path):
+    """A body over the bound gets 413 and a one-line reason at once: a declared Content-Length
+    before any of it is sent, a chunked one cut off as it crosses the bound. Memory stays put."""
+    client = {"X-Forwarded-For": "198.51.100.1"}
+    rss = _rss(server.proc.pid)
+    t0 = time.monotonic()
+    for path, kind in (("/gradio_api/call/colorize", "application/json"), ("/gradio_api/queue/join", "application/json"),
+                       ("/gradio_api/upload", "multipart/form-data; boundary=x")):
+        status, _, payload, _ = _raw_post(server.port, path, {"Content-Type": kind, "Content-Length": 200_000_000,
+                                                              **client}, timeout=5)
+        assert status == 413 and _is_one_line_reason(payload, "size limit"), (path, status, payload)
+    assert time.monotonic() - t0 < 5  # nothing was waited for
+
+    def endless_data_url():
+        yield b'{"data": [{"url": "data:image/png;base64,'
+        while True:
+            yield b"A" * 65536
+
+    status, _, payload, sent = _raw_post(server.port, "/gradio_api/call/colorize",
+                                         {"Content-Type": "application/json", "Transfer-Encoding": "chunked", **client},
+                                         (c for c, _ in zip(endless_data_url(), range(1024))))  # up to 64 MB
+    assert status == 413 and _is_one_line_reason(payload, "size limit"), (status, payload)
+    assert sent < 8 * MAX_FILE_SIZE, f"the server read {sent} bytes of a body over the bound"
+    assert _rss(server.proc.pid) - rss < 64 * 2**20
+    assert server.alive()
+
+    # The bound fits the largest legitimate request: a photo just under the upload limit, as a data: URL.
+    big = tmp_path / "noise.png"
+    Image.fromarray(np.random.default_rng(0).integers(0, 256, (540, 560, 3), dtype=np.uint8)).save(big)
+    assert 0.9 * MAX_FILE_SIZE < big.stat().st_size < MAX_FILE_SIZE
+    url = "data:image/png;base64," + base64.b64encode(big.read_bytes()).decode()
+    r = httpx.post(server.url + "gradio_api/call/colorize", headers=client, timeout=30,
+                   json={"data": [{"url": url, "orig_name": "noise.png", "meta": {"_type": "gradio.FileData"}},
+                                  "regression-l2", None, None]})
+    assert r.status_code == 200, r.text
+    stream = httpx.get(server.url + f"gradio_api/call/colorize/{r.json()['event_id']}", timeout=120).text
+    assert "event: complete" in stream, stream[-500:]
+
+
+def test_uploads_over_the_per_minute_budget_get_429(server, files):
+    """One client may send UPLOAD_PER_MINUTE a minute; past it, 429 with a reason and
+    Retry-After, for uploads and JSON bodies alike. Other clients are not affected."""
+    client = "198.51.100.2"
+    data = os.urandom(MAX_FILE_SIZE * 9 // 10)
+    statuses = [_upload(server.url, f"part{i}.bin", data, client).status_code for i in range(4)]
+    assert statuses == [200] * 4  # 3.6 MB of 4 MB
+    r = _upload(server.url, "one-more.bin", data, client)
+    assert r.status_code == 429 and _is_one_line_reason(r.json(), "a minute"), r.text
+    assert 1 <= int(r.headers["retry-after"]) <= 60
+    r = httpx.post(server.url + "gradio_api/call/colorize", headers={"X-Forwarded-For": client},
+                   json={"data": [{"url": "data:image/png;base64," + "A" * 500_000}, "default", None, None]})
+    assert r.status_code == 429, r.text
+    assert _upload(server.url, "other.bin", data, "198.51.100.3").status_code == 200  # another address
+    kind, _ = _http_colorize(server.url, files["gray"])  # and the plain local client
+    assert kind == "complete"
+
+
+def _results_named(server, stem: str) -> list[Path]:
+    """The result files for a photo named stem, wherever the server put them."""
+    roots = [server.log.parent / "gradio", Path(tempfile.gettempdir()) / "colorcore-demo"]
+    return [p for root in roots if root.is_dir() for p in root.rglob(f"{stem}-colorized-*")]
+
+
+def test_a_result_is_stored_once(server, files, tmp_path):
+    """The PNG to download is the very file the slider shows, and there is one copy on disk."""
+    stem = f"once-{os.getpid()}-{time.monotonic_ns()}"
+    path = tmp_path / f"{stem}.png"
+    path.write_bytes(files["gray"].read_bytes())
+    uploaded = httpx.post(server.url + "gradio_api/upload", files={"files": (path.name, path.read_bytes())}).json()[0]
+    photo_data = {"path": uploaded, "orig_name": path.name, "meta": {"_type": "gradio.FileData"}}
+    event = httpx.post(server.url + "gradio_api/call/colorize_view",
+                       json={"data": [photo_data, "lite0-unet", 0.38, 0, False]}).json()["event_id"]
+    stream = httpx.get(server.url + f"gradio_api/call/colorize_view/{event}", timeout=120).text
+    assert "event: complete" in stream, stream[-500:]
+    pair, _, download, _ = json.loads(re.findall(r"^data: (.*)$", stream, re.M)[-1])
+    assert pair[1]["path"] == download["value"]["path"], "the slider shows a second copy of the result"
+    assert len(_results_named(server, stem)) == 1, _results_named(server, stem)
+    kind, _ = _http_colorize(server.url, path)  # the API endpoint, too
+    assert kind == "complete"
+    assert len(_results_named(server, stem)) == 2  # one more request, one more file
+
+
+def test_the_cache_stays_bounded(server):
+    """However much is uploaded, the files Gradio holds stay under CACHE_SIZE (oldest out
+    first); the newest upload is kept."""
+    cache = server.log.parent / "gradio"
+    size = MAX_FILE_SIZE * 9 // 10
+    last = None
+    for i in range(2 * CACHE_SIZE // size):  # twice the bound, a few uploads from each address
+        r = _upload(server.url, f"fill{i}.bin", os.urandom(size), f"198.51.101.{i // 3}")
+        assert r.status_code == 200, r.text
+        last = r.json()[0]
+    examples = {f"{name}.png" for name in ("astronaut", "coffee", "chelsea", "rocket", "camera", "moon")}
+    held = sum(p.stat().st_size for p in cache.rglob("*") if p.is_file() and p.name not in examples)
+    assert held <= CACHE_SIZE + MAX_FILE_SIZE, f"{held} bytes in the cache"
+    assert Path(last).is_file()
+
+
+def test_an_upload_gone_from_the_cache_is_a_clear_error(server, files):
+    uploaded = httpx.post(server.url + "gradio_api/upload",
+                          files={"files": ("gone.png", files["gray"].read_bytes() + b"gone")}).json()[0]
+    Path(uploaded).unlink()  # as the bounded cache would
+    data = [{"path": uploaded, "orig_name": "gone.png", "meta": {"_type": "gradio.FileData"}}, "default", None, None]
+    event = httpx.post(server.url + "gradio_api/call/colorize", json={"data": data}).json()["event_id"]
+    stream = httpx.get(server.url + f"gradio_api/call/colorize/{event}", timeout=120).text
+    assert "event: error" in stream and "gone.png is no longer on the server" in stream, stream
+
+
+# --------------------------------------------------------------------------
 # In-process: the engine and the page
 
 
@@ -337,6 +521,26 @@ def engine(weights, monkeypatch):
     E._models.clear()
     yield E
     E._models.clear()
+
+
+def test_the_engine_keeps_a_bounded_number_of_results(engine, tmp_path, monkeypatch):
+    monkeypatch.setattr(engine, "OUT_DIR", tmp_path / "out")
+    image = Image.new("RGB", (8, 8))
+    paths = [Path(engine.save_png(image, f"r{i}")) for i in range(engine.OUT_KEEP + 10)]
+    assert len(list((tmp_path / "out").iterdir())) == engine.OUT_KEEP
+    assert all(p.is_file() for p in paths[-engine.OUT_KEEP:]) and not paths[0].exists()
+
+
+def test_the_demo_has_its_own_lower_pixel_limit(engine):
+    """A 5 kB 1-bit PNG of 6300x6300 is a real file the library takes (it is under
+    40 MP and deflate does compress that well), but a shared server refuses it from its
+    header, before decoding, quoting its own limit."""
+    buf = io.BytesIO()
+    Image.new("1", (6300, 6300)).save(buf, "PNG")
+    assert len(buf.getvalue()) < 8000
+    assert engine.MAX_PIXELS < 6300 * 6300 <= colorcore.io.MAX_PIXELS
+    with pytest.raises(ImageError, match="6300x6300 pixels is over the limit of 16 megapixels"):
+        engine.decode(buf.getvalue(), "scan.png")
 
 
 def test_batched_forward_passes_match_single_ones(engine, files):

@@ -37,7 +37,7 @@ def test_explicit_path_wins_and_missing_weights_say_where_they_looked(use_weight
         colorcore.load_colorizer("eccv16")
     msg = str(err.value)
     assert "eccv16" in msg and str(use_weights / "eccv16") in msg and "Hugging Face Hub colorcore/eccv16" in msg
-    with pytest.raises(colorcore.WeightsNotFound, match="expected model.safetensors"):
+    with pytest.raises(colorcore.WeightsNotFound, match="model.safetensors and config.json missing"):
         hub.find_weights("eccv16", tmp_path)
 
 
@@ -75,6 +75,56 @@ def test_tampered_and_truncated_files_are_refused(use_weights, tmp_path):
     (unsigned / "config.json").write_text(json.dumps(cfg))
     with pytest.raises(colorcore.WeightsCorrupt, match="no sha256"):
         colorcore.load_colorizer("default", weights=unsigned)
+
+
+def _with_config(good: Path, folder: Path, edit) -> Path:
+    """A copy of the weights whose config.json is edit(config) (a dict to write, or raw text)."""
+    _copy_weights(good, folder)
+    config = edit(json.loads((folder / "config.json").read_text()))
+    (folder / "config.json").write_text(config if isinstance(config, str) else json.dumps(config))
+    return folder
+
+
+def _nan_weights(good: Path, folder: Path) -> Path:
+    """A copy whose first float tensor is all NaN, with the checksum made to fit."""
+    from safetensors.torch import load_file, save_file
+
+    _copy_weights(good, folder)
+    state = load_file(str(folder / "model.safetensors"))
+    first = sorted(k for k, v in state.items() if v.is_floating_point())[0]
+    state[first] = torch.full_like(state[first], float("nan"))
+    save_file(state, str(folder / "model.safetensors"))
+    config = json.loads((folder / "config.json").read_text())
+    (folder / "config.json").write_text(json.dumps({**config, "sha256": hub.sha256_of(folder / "model.safetensors")}))
+    return folder
+
+
+@pytest.mark.parametrize("broken, words", [
+    (lambda good, d: _with_config(good, d, lambda c: "[]"), "expected a JSON object, found a list"),
+    (lambda good, d: _with_config(good, d, lambda c: "\xff\xfe not json"), "unreadable config"),
+    (lambda good, d: _with_config(good, d, lambda c: {**c, "sha256": 12345}), "is not 64 hexadecimal digits"),
+    (lambda good, d: _with_config(good, d, lambda c: {**c, "model_options": {"no_such_option": 3}}),
+     "model_options {'no_such_option': 3} do not fit lite0-unet"),
+    (lambda good, d: _with_config(good, d, lambda c: {**c, "model_options": [1]}), "model_options must be an object"),
+    (_nan_weights, "hold NaN or infinite values"),
+])
+def test_broken_configs_and_weights_are_refused_by_name(use_weights, tmp_path, broken, words):
+    folder = broken(use_weights / "lite0-unet", tmp_path / "broken")
+    with pytest.raises(colorcore.WeightsCorrupt) as err:
+        colorcore.load_colorizer("default", weights=folder)
+    assert str(folder) in str(err.value) and words in str(err.value)
+
+
+@pytest.mark.parametrize("remove", ["model.safetensors", "config.json"])
+def test_a_half_weights_folder_is_refused_not_skipped(use_weights, tmp_path, monkeypatch, remove):
+    """A folder earlier in COLORCORE_WEIGHTS that lacks a file must not let other weights load."""
+    first = tmp_path / "first"
+    _copy_weights(use_weights / "lite0-unet", first / "lite0-unet")
+    (first / "lite0-unet" / remove).unlink()
+    monkeypatch.setenv("COLORCORE_WEIGHTS", os.pathsep.join([str(first), str(use_weights)]))
+    with pytest.raises(colorcore.WeightsNotFound) as err:
+        colorcore.load_colorizer("default")
+    assert str(first / "lite0-unet") in str(err.value) and f"{remove} missing" in str(err.value)
 
 
 def test_weights_of_another_architecture_are_refused(use_weights):

@@ -127,3 +127,52 @@ def test_missing_file_and_byte_limit(tmp_path):
         load_image(tmp_path / "nope.png")
     with pytest.raises(ImageError, match="MB limit"):
         load_image(_png_bytes(gradient_photo()), max_bytes=100)
+
+
+def _encode(im: Image.Image, fmt: str, **options) -> bytes:
+    buf = io.BytesIO()
+    im.save(buf, format=fmt, **options)
+    return buf.getvalue()
+
+
+# The flattest real files of each format with a bytes-per-pixel bound: they compress
+# as well as that format really can, so the bound must let them through.
+@pytest.mark.parametrize("mode, fmt, options", [
+    ("RGB", "JPEG", {"optimize": True}),
+    ("L", "JPEG", {"optimize": True}),
+    ("1", "PNG", {"optimize": True}),
+    ("1", "GIF", {}),
+    ("1", "BMP", {}),
+    ("1", "PPM", {}),
+])
+def test_flat_real_files_pass_the_size_for_bytes_bound(mode, fmt, options):
+    data = _encode(Image.new(mode, (3000, 2000), "white"), fmt, **options)
+    assert load_image(data).size == (3000, 2000)
+
+
+def test_a_header_claiming_more_than_pillows_own_limit_quotes_ours():
+    with pytest.raises(ImageError) as err:
+        load_image(png_header_only(20_000, 20_000), name="huge.png")
+    assert "400 megapixels" in str(err.value) and "limit of 40 megapixels" in str(err.value)
+    assert "178956970" not in str(err.value) and "DOS" not in str(err.value)
+
+
+@pytest.mark.parametrize("options", [{}, {"progressive": True}, {"restart_marker_blocks": 2},
+                                     {"optimize": True, "subsampling": 0}])
+def test_whole_jpegs_are_not_taken_for_cut_ones(options):
+    """The cut-scan check must not refuse whole files: with trailing bytes after the
+    end marker, or with a corner that is exactly the gray a cut file ends in."""
+    pixels = np.asarray(gradient_photo(160, 120)).copy()
+    pixels[-40:, -40:] = 128
+    data = _encode(Image.fromarray(pixels), "JPEG", quality=90, **options)
+    assert load_image(data).size == (160, 120)
+    assert load_image(data + b"trailing bytes").size == (160, 120)
+
+
+@pytest.mark.parametrize("fraction", [0.4, 0.6, 0.9])
+@pytest.mark.parametrize("options", [{}, {"progressive": True}, {"restart_marker_rows": 1}])
+def test_jpegs_cut_anywhere_with_the_end_marker_put_back_are_refused(options, fraction):
+    data = _encode(gradient_photo(160, 120), "JPEG", quality=90, **options)
+    cut = data[:int(len(data) * fraction)] + b"\xff\xd9"
+    with pytest.raises(ImageError, match="truncated"):  # a cut inside a scan header is Pillow's own error
+        load_image(cut, name="cut.jpg")

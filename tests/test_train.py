@@ -24,15 +24,15 @@ def photo_folder(tmp_path_factory):
     return root
 
 
-def tiny_config(model: str, photos: Path, tmp: Path, steps: int = 4, **train) -> Path:
+def tiny_config(model: str, photos: Path, tmp: Path, steps: int = 4, options: dict | None = None, **train) -> Path:
     cfg = load_config(ROOT / "configs" / f"{model}.toml")
-    lines = [f'model = "{cfg["model"]}"', "[loss]"]
+    lines = [f'model = "{cfg["model"]}"', "[model_options]"] + [f"{k} = {v!r}" for k, v in (options or {}).items()]
+    lines += ["[loss]"]
     lines += [f"{k} = {v!r}" if not isinstance(v, str) else f'{k} = "{v}"' for k, v in cfg["loss"].items()]
     lines += ["[data]", f'train = "{photos}"', f'val = "{photos}"', "crop = 32", "batch = 4", "workers = 0",
-              "[optim]", "lr = 1e-3", "warmup = 2", "[train]", f"steps = {steps}", "seed = 1", "log_every = 2",
-              f"val_every = {train.get('val_every', 2)}", "val_images = 3", "ckpt_every = 2", f'out = "{tmp / "run"}"']
-    if "ema" in train:
-        lines.append(f"ema = {train['ema']}")
+              "[optim]", "lr = 1e-3", "warmup = 2", "[train]"]
+    settings = {"steps": steps, "seed": 1, "log_every": 2, "val_every": 2, "val_images": 3, "ckpt_every": 2, **train}
+    lines += [f"{k} = {v!r}" for k, v in settings.items()] + [f'out = "{tmp / "run"}"']
     if cfg["loss"]["name"] == "pix2pix":
         lines.insert(lines.index("[optim]") + 1, "betas = [0.5, 0.999]")
     path = tmp / f"{model}.toml"
@@ -63,6 +63,85 @@ def test_train_logs_checkpoints_and_resumes(photo_folder, tmp_path):
     after = torch.load(run / "last.pt", weights_only=True)
     assert after["step"] == 6
     assert any(not torch.equal(before[k], after["model"][k]) for k in before)
+
+
+class Killed(Exception):
+    """Stands in for a kill -9 in the middle of a step."""
+
+
+def kill_at(m: pytest.MonkeyPatch, step: int) -> None:
+    """Make the training loop die once it has taken `step` (before its log and checkpoint)."""
+    real = Trainer.agree
+
+    def agree(self, flag):
+        if self.step == step:
+            raise Killed
+        return real(self, flag)
+
+    m.setattr(Trainer, "agree", agree)
+
+
+def final_tensors(run: Path) -> dict[str, torch.Tensor]:
+    state = torch.load(run / "last.pt", weights_only=True)
+    tensors = {f"model.{k}": v for k, v in state["model"].items()}
+    tensors.update({f"disc.{k}": v for k, v in state.get("disc", {}).items()})
+    return tensors
+
+
+@pytest.mark.parametrize("model", ["lite0-unet", "pix2pix", "vae"])
+def test_a_killed_or_stopped_run_resumes_to_the_weights_of_an_uninterrupted_one(model, photo_folder, tmp_path,
+                                                                               monkeypatch):
+    """Dropout (pix2pix) and the VAE's sampling draw from torch's RNG: a resume must
+    continue its stream exactly where the uninterrupted run was at that step."""
+    options = {"pix2pix": {"num_downs": 6, "ngf": 4, "ndf": 8},  # 6 downs: one dropout layer
+               "vae": {"width": 8, "z_dim": 8}, "lite0-unet": {"decoder": [16, 16, 16]}}[model]
+    config = str(tiny_config(model, photo_folder, tmp_path, steps=6, options=options, log_every=1, ckpt_every=2))
+    whole = train_main(config, device="cpu", out=str(tmp_path / "whole"))
+
+    # 12 photos in batches of 4: the checkpoint at step 2 is mid-epoch, the kill at
+    # step 4 (before its checkpoint) leaves a logged step 3 that the weights lack
+    with monkeypatch.context() as m:
+        kill_at(m, 4)
+        with pytest.raises(Killed):
+            train_main(config, device="cpu", out=str(tmp_path / "killed"))
+    assert [int(r["step"]) for r in read_log(tmp_path / "killed")] == [1, 2, 3]
+    killed = train_main(config, resume=True, device="cpu", out=str(tmp_path / "killed"))
+    # a time budget stops after step 1 with a validation the whole run did not have
+    stopped = train_main(config, device="cpu", out=str(tmp_path / "stopped"), minutes=0)
+    assert torch.load(stopped / "last.pt", weights_only=True)["step"] == 1
+    train_main(config, resume=True, device="cpu", out=str(stopped))
+
+    expected = final_tensors(whole)
+    for run in (killed, stopped):
+        got = final_tensors(run)
+        assert got.keys() == expected.keys()
+        differ = [k for k in expected if not torch.equal(expected[k], got[k])]
+        assert not differ, f"{run.name}: {len(differ)} tensors differ, e.g. {differ[:3]}"
+    assert [(r["step"], r["loss"]) for r in read_log(killed)] == [(r["step"], r["loss"]) for r in read_log(whole)]
+
+
+def test_a_kill_while_the_log_is_rewritten_leaves_the_previous_log_whole(photo_folder, tmp_path, monkeypatch):
+    """A resume rewrites the log without the rows past its checkpoint, and each log
+    step rewrites it: a kill in the middle must leave the old file, never a cut one."""
+    config = str(tiny_config("regression-l2", photo_folder, tmp_path, steps=4, log_every=1, val_every=0))
+    run = tmp_path / "run"
+    with monkeypatch.context() as m:
+        kill_at(m, 4)
+        with pytest.raises(Killed):
+            train_main(config, device="cpu")
+    assert [int(r["step"]) for r in read_log(run)] == [1, 2, 3]
+
+    def writerows(self, rows):  # the kill lands after one row is out
+        self.writerow(next(iter(rows)))
+        raise Killed
+
+    with monkeypatch.context() as m:
+        m.setattr(csv.DictWriter, "writerows", writerows)
+        with pytest.raises(Killed):
+            train_main(config, resume=True, device="cpu")
+    assert [int(r["step"]) for r in read_log(run)] == [1, 2, 3]  # the old log, whole
+    train_main(config, resume=True, device="cpu")
+    assert [int(r["step"]) for r in read_log(run)] == [1, 2, 3, 4]
 
 
 @pytest.mark.parametrize("model", ["pix2pix", "vae", "unet-bins10"])
