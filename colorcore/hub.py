@@ -51,8 +51,8 @@ def _missing(folder: Path) -> list[str]:
     return [f for f in (WEIGHTS_FILE, CONFIG_FILE) if not (folder / f).is_file()]
 
 
-def _incomplete(folder: Path) -> WeightsNotFound:
-    return WeightsNotFound(f"{folder}: incomplete weights folder, {' and '.join(_missing(folder))} missing "
+def _incomplete(folder: Path, missing: list[str]) -> WeightsNotFound:
+    return WeightsNotFound(f"{folder}: incomplete weights folder, {' and '.join(missing)} missing "
                            f"(a weights folder holds {WEIGHTS_FILE} and {CONFIG_FILE})")
 
 
@@ -72,17 +72,19 @@ def find_weights(name: str, path: str | os.PathLike | None = None, network: bool
     if path is not None:
         folder = Path(path)
         folder = folder.parent if folder.name == WEIGHTS_FILE else folder
-        if not _missing(folder):
+        missing = _missing(folder)
+        if not missing:
             return folder
-        raise _incomplete(folder)
+        raise _incomplete(folder, missing)
     spec = get_spec(name)
     looked = []
     for d in weight_dirs():
         folder = d / spec.name
-        if not _missing(folder):
+        missing = _missing(folder)
+        if not missing:
             return folder
         if folder.is_dir():  # half a folder is a broken install, never a reason to load other weights
-            raise _incomplete(folder)
+            raise _incomplete(folder, missing)
         looked.append(str(folder))
     if spec.hub_repo:
         try:

@@ -53,7 +53,8 @@ MAX_FILE_BYTES: int = _parse_file_size(MAX_FILE_SIZE)
 # The largest legitimate request: one photo as a base64 data: URL (4 characters for every
 # 3 bytes) in a JSON call, plus room for the call's other fields or a multipart envelope.
 # Any body over it is refused before Gradio parses a byte of it.
-MAX_BODY_BYTES = MAX_FILE_BYTES * 4 // 3 + 64 * 1024
+MAX_DATA_URL_CHARS = MAX_FILE_BYTES * 4 // 3  # base64: 4 characters for every 3 bytes
+MAX_BODY_BYTES = MAX_DATA_URL_CHARS + 64 * 1024
 # What one client (IP address) may send in any 60 s, uploads and JSON bodies together.
 UPLOAD_BYTES_PER_MINUTE: int = _parse_file_size(_size_setting("COLORCORE_DEMO_UPLOAD_PER_MINUTE",
                                                                4 * MAX_FILE_BYTES))
@@ -107,7 +108,7 @@ def read_upload(payload) -> Upload | None:
     name = Path(orig).name if orig else "the uploaded file"
     stem = E.safe_stem(orig)
     if not path and url and url.startswith("data:"):
-        if len(url) > MAX_FILE_BYTES * 4 // 3 + 1024:  # base64: 4 characters for every 3 bytes
+        if len(url) > MAX_DATA_URL_CHARS + 1024:  # room for the "data:image/...;base64," prefix
             raise gr.Error(f"{name}: the file is over the upload limit ({MAX_FILE_SIZE})", print_exception=False)
         try:
             return Upload(base64.b64decode(url.split(",", 1)[1], validate=False), name, stem)
