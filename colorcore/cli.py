@@ -72,7 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--seed", type=int, help="sample seed for the VAE")
     c.add_argument("--no-fade", action="store_true",
                    help="bin models: keep full chroma where the model is unsure (bolder, riskier)")
-    c.add_argument("--vividness", type=float, default=1.0, help="chroma scale for any model (0 gray .. 3)")
+    c.add_argument("--vividness", type=float,
+                   help="chroma scale for any model (0 gray .. 3; default: the weights' own, usually 1)")
     c.add_argument("--device", help="cpu or cuda (default: cuda when present)")
     c.set_defaults(func=_colorize)
 

@@ -40,12 +40,12 @@ def output_names(files: list[Path]) -> list[str]:
     return names
 
 
-def save_atomically(image, path: Path) -> None:
+def save_atomically(image, path: Path, pnginfo=None) -> None:
     """Write to a temporary file beside the target, then rename: never a partial PNG."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".png")
     try:
         with os.fdopen(fd, "wb") as f:
-            image.save(f, format="PNG")
+            image.save(f, format="PNG", pnginfo=pnginfo)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -53,11 +53,12 @@ def save_atomically(image, path: Path) -> None:
 
 
 def run(inputs: list[str], model: str, out: str, temperature: float | None = None, seed: int | None = None,
-        device: str | None = None, fade: bool = True, vividness: float = 1.0) -> int:
+        device: str | None = None, fade: bool = True, vividness: float | None = None) -> int:
     from .hub import WeightsCorrupt, WeightsNotFound
     from .pipeline import load_colorizer
+    from .png_stamp import stamp
 
-    if not 0 <= vividness <= 3:
+    if vividness is not None and not 0 <= vividness <= 3:
         print(f"error: --vividness {vividness}: use 0 (gray) to 3", file=sys.stderr)
         return 2
     files, errors = collect_inputs(inputs)
@@ -71,11 +72,12 @@ def run(inputs: list[str], model: str, out: str, temperature: float | None = Non
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
     failed = len(errors)
+    info = stamp(colorizer, temperature, vividness, seed, fade)
     for f, name in tqdm(list(zip(files, output_names(files))), desc=f"colorizing ({colorizer.spec.name})",
                         unit="img", disable=len(files) < 2):
         try:
             save_atomically(colorizer.colorize(f, temperature=temperature, seed=seed, fade=fade,
-                                                  vividness=vividness), out_dir / name)
+                                                  vividness=vividness), out_dir / name, info)
         except ImageError as e:
             failed += 1
             tqdm.write(f"error: {e}", file=sys.stderr)

@@ -92,19 +92,31 @@ class Colorizer:
         return float(self.config.get("temperature", self.model.default_temperature))
 
     @property
+    def default_vividness(self) -> float:
+        return float(self.config.get("vividness", 1.0))
+
+    @property
+    def defaults(self) -> dict:
+        """The settings a call without them gets, from the weights' config.json: the one
+        source of defaults for the CLI, the demo's page and API, and the dashboard."""
+        return {"temperature": self.default_temperature if self.spec.kind != "ab" else None,
+                "vividness": self.default_vividness, "fade": bool(self.fade_curve)}
+
+    @property
     def fade_curve(self) -> dict | None:
         """The confidence fade that `tune` fitted for these weights (colorcore.confidence)."""
         return self.config.get("confidence_fade")
 
     @torch.inference_mode()
     def predict(self, L: torch.Tensor, temperature: float | None = None, seed: int | None = None,
-                fade: bool = True, vividness: float = 1.0) -> dict:
+                fade: bool = True, vividness: float | None = None) -> dict:
         """L (B, 1, H, W) in [0, 100] at any size -> the model's output at its own
         resolution: {"ab": (B, 2, h, w)} and, for bin models, {"entropy": (B, h, w)}.
         fade: scale the chroma down where the model is unsure (its fitted curve, where
         it has one; "chroma_scale" (B, h, w) says by how much). vividness: a chroma
-        scale for every model, applied last (1 = as decoded, 0 = gray)."""
-        if not 0 <= float(vividness) <= 3:
+        scale for every model, applied last (1 = as decoded, 0 = gray; None: the weights' own)."""
+        vividness = self.default_vividness if vividness is None else float(vividness)
+        if not 0 <= vividness <= 3:
             raise ValueError(f"vividness {vividness}: use 0 (gray) to 3 (three times the decoded chroma)")
         x = self.to_net(L).to(self.device)
         t = self.default_temperature if temperature is None else float(temperature)
@@ -113,7 +125,7 @@ class Colorizer:
             out["chroma_scale"] = fade_scale(out["entropy"] / self.model.max_entropy, self.fade_curve)
             out["ab"] = out["ab"] * out["chroma_scale"][:, None]
         if vividness != 1:
-            out["ab"] = out["ab"] * float(vividness)
+            out["ab"] = out["ab"] * vividness
         return out
 
     def to_net(self, L: torch.Tensor) -> torch.Tensor:
@@ -126,21 +138,21 @@ class Colorizer:
         return x
 
     def colorize_tensor(self, L: torch.Tensor, temperature: float | None = None, seed: int | None = None,
-                        fade: bool = True, vividness: float = 1.0) -> dict:
+                        fade: bool = True, vividness: float | None = None) -> dict:
         """Batched: L (B, 1, H, W) -> {"rgb": (B, 3, H, W) in [0, 1], "ab", "entropy"?}."""
         out = self.predict(L, temperature, seed, fade, vividness)
         out["rgb"] = compose(L.float().cpu(), out["ab"])
         return out
 
     def colorize(self, image: ImageSource, temperature: float | None = None, seed: int | None = None,
-                 name: str | None = None, fade: bool = True, vividness: float = 1.0) -> Image.Image:
+                 name: str | None = None, fade: bool = True, vividness: float | None = None) -> Image.Image:
         """One image of any size and mode -> an RGB image of the same size whose
         Lab lightness is the input's. Bin models: lower temperature and fade=False
         give bolder colour; vividness scales any model's chroma."""
         return self.run(image, temperature, seed, name, fade, vividness)[0]
 
     def run(self, image: ImageSource, temperature: float | None = None, seed: int | None = None,
-            name: str | None = None, fade: bool = True, vividness: float = 1.0) -> tuple[Image.Image, dict]:
+            name: str | None = None, fade: bool = True, vividness: float | None = None) -> tuple[Image.Image, dict]:
         """colorize(), also returning the model-resolution output and timings."""
         t0 = time.perf_counter()
         rgb8 = np.asarray(load_image(image, name=name))

@@ -1,12 +1,13 @@
-"""colorcore's Gradio demo: one-click colorization, models side by side, and
-where a model is unsure.
+"""colorcore's Gradio demo: one-click colorization, models side by side, many photos
+at once, and where a model is unsure.
 
     python demo/app.py [--host 127.0.0.1] [--port 7860]     (or: make demo)
 
 Importable: build_demo() returns the gr.Blocks; launch(demo, ...) serves it with
 the queue, limits and theme this app wants. API (gradio_client or plain HTTP):
-/colorize (image, model="default", temperature=None, seed=None) -> PNG, and
-/compare (image, models, seed) -> gallery, scores table, note.
+/colorize (image, model="default", temperature=None, seed=None, vividness=None) -> PNG,
+/compare (image, models, seed) -> gallery, scores, note, zip, closer look, and
+/colorize_batch (files, model, temperature, vividness) -> gallery, zip, status (demo/README.md).
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import base64
 import binascii
 import contextlib
 import functools
+import io
 import logging
 import math
 import os
@@ -27,6 +29,7 @@ from pathlib import Path
 
 import anyio
 import gradio as gr
+from gradio.exceptions import InvalidPathError
 from gradio.utils import _parse_file_size, get_upload_folder, is_in_or_equal
 import pandas as pd
 import torch
@@ -37,6 +40,8 @@ from starlette.responses import JSONResponse
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the checkout's colorcore and demo
 
+from colorcore.colorize_cli import output_names  # noqa: E402
+from demo import batch as B  # noqa: E402
 from demo import engine as E  # noqa: E402
 
 log = logging.getLogger("colorcore.demo")
@@ -70,12 +75,20 @@ E.OUT_DIR = Path(get_upload_folder())
 
 TITLE = "colorcore — automatic photo colorization"
 INTRO = """# colorcore: automatic photo colorization
-Upload a black-and-white photo (or paste one, or pick an example) and press **Colorize**. The model keeps
-your photo's own lightness at full resolution and only adds colour. **Compare** runs several models side by
-side; give it a *colour* photo and it is treated as the ground truth and every model is scored against it."""
+Upload a black-and-white photo (or pick an example below) and press **Colorize**: your photo's own lightness is
+kept at full resolution, a model adds the colour."""
+PHOTO_HEIGHT, RESULT_HEIGHT = 330, 380  # px on a laptop; a phone's are set in CSS
 
 CSS = """
-#colorize-btn, #compare-btn {min-height: 48px; font-size: 1.05rem}
+#intro h1 {font-size: 1.6rem; margin: 0 0 .2rem}
+#intro p {margin: 0}
+#colorize-btn, #compare-btn {min-height: 44px; font-size: 1.05rem}
+@media (max-width: 640px) {
+  #intro h1 {font-size: 1.25rem}
+  #intro p {font-size: .85rem; line-height: 1.3}
+  #photo, #photo .image-container {height: 200px !important; max-height: 200px !important}
+  #result, #result .image-container {height: 270px !important; max-height: 270px !important}
+}
 #gallery .caption-label {max-width: 96%; font-size: 0.8rem}
 #gallery .grid-wrap {height: auto !important; max-height: none !important; overflow-y: visible !important}
 """
@@ -83,6 +96,31 @@ CSS = """
 
 # --------------------------------------------------------------------------
 # The photo input: the upload goes to colorcore's own decoder untouched
+
+
+FOREIGN_PATH = ("No image was received: the file named was not uploaded to this server "
+                "(send it to /gradio_api/upload first, as gradio_client does).")
+
+
+def guard_inputs(blocks: gr.Blocks) -> None:
+    """Before any handler runs: a call that leaves out trailing values (a script written
+    before a setting was added) gets None for them, the model's own setting, where Gradio
+    would fail it with a traceback and {"error": null}; and a call naming a file Gradio did
+    not receive itself gets a one-line reason, not Gradio's empty error and traceback."""
+    original = blocks.preprocess_data
+
+    @functools.wraps(original)
+    async def preprocess_data(block_fn, inputs, *args, **kwargs):
+        missing = len(block_fn.inputs) - len(inputs)
+        if missing > 0:
+            inputs = [*inputs, *[None] * missing]
+        try:
+            return await original(block_fn, inputs, *args, **kwargs)
+        except InvalidPathError as e:
+            log.warning("refused: %s", e)
+            raise gr.Error(FOREIGN_PATH, print_exception=False) from None
+
+    blocks.preprocess_data = preprocess_data
 
 
 @dataclass
@@ -118,7 +156,7 @@ def read_upload(payload) -> Upload | None:
         raise gr.Error("No image was received.", print_exception=False)
     if not is_in_or_equal(path, get_upload_folder()):  # only files Gradio itself received, never a path a client names
         log.warning("refused a path outside the upload folder: %r", path)
-        raise gr.Error("No image was received.", print_exception=False)
+        raise gr.Error(FOREIGN_PATH, print_exception=False)
     if not Path(path).is_file():  # the cache is bounded: an old upload may be gone
         raise gr.Error(f"{name} is no longer on the server (uploads are kept a short while); upload it again.",
                        print_exception=False)
@@ -161,8 +199,9 @@ def decode_upload(payload) -> tuple[E.Photo, str]:
 
 
 @E.GPU
-def run_model(photo: E.Photo, model: str, temperature: float | None, seed: int | None) -> E.Colorized:
-    return E.colorize_photo(photo, E.get_colorizer(model), temperature, seed)
+def run_model(photo: E.Photo, model: str, temperature: float | None, seed: int | None,
+              vividness: float | None = None) -> E.Colorized:
+    return E.colorize_photo(photo, E.get_colorizer(model), temperature, seed, vividness)
 
 
 # The events run with preprocess=False, so values from API callers arrive unchecked.
@@ -182,17 +221,25 @@ def _seed(seed) -> int | None:
     return int(value) or None
 
 
-def _temperature(t) -> float | None:
-    """None or empty: the model's own; else clipped to 0.01..2."""
-    if t in (None, ""):
+def _setting(value, what: str, low: float, high: float) -> float | None:
+    """None or empty: the model's own; else a number, clipped to low..high."""
+    if value in (None, ""):
         return None
     try:
-        value = float(t)
+        number = float(value)
     except (TypeError, ValueError):
-        value = float("nan")
-    if value != value:
-        raise gr.Error(f"The temperature must be a number, not {t!r}.", print_exception=False)
-    return min(max(value, 0.01), 2.0)
+        number = float("nan")
+    if number != number:
+        raise gr.Error(f"The {what} must be a number, not {value!r}.", print_exception=False)
+    return min(max(number, low), high)
+
+
+def _temperature(t) -> float | None:
+    return _setting(t, "temperature", 0.01, 2.0)
+
+
+def _vividness(v) -> float | None:
+    return _setting(v, "vividness", 0.0, 3.0)  # 0 = gray
 
 
 def _model(name) -> str:
@@ -205,39 +252,99 @@ def _model(name) -> str:
 
 @friendly
 def colorize_api(image: dict | None, model: str = "default", temperature: float | None = None,
-                 seed: int | None = None) -> str:
+                 seed: int | None = None, vividness: float | None = None) -> str:
     """Colorize one photo. image: any photo (a colour one is reduced to its lightness first);
     model: a name from the model list or "default"; temperature: annealed-mean temperature of
-    bin models (None: the model's own); seed: the VAE's sample seed (None or 0: its mean colorization).
+    bin models (None: the model's own); seed: the VAE's sample seed (None or 0: its mean colorization);
+    vividness: a chroma scale for any model (None: the model's own, 0 = gray, up to 3).
     Returns the colorized PNG, the same size as the photo."""
     photo, stem = decode_upload(image)
-    result = run_model(photo, _model(model), _temperature(temperature), _seed(seed))
-    return E.save_png(result.image, f"{stem}-colorized-{result.model}")
+    result = run_model(photo, _model(model), _temperature(temperature), _seed(seed), _vividness(vividness))
+    return E.save_png(result.image, f"{stem}-colorized-{result.model}", E.stamp_of(result))
+
+
+REVEAL = ("gray input ↔ colorized", "colorized ↔ original")  # what the slider compares, for a colour photo
+
+
+def _jpeg(image: Image.Image) -> bytes:
+    """A display copy, small enough to keep with the visitor's session."""
+    buf = io.BytesIO()
+    image.convert("RGB").save(buf, format="JPEG", quality=90)
+    return buf.getvalue()
+
+
+def _image(data: bytes | str) -> Image.Image | str:
+    return data if isinstance(data, str) else Image.open(io.BytesIO(data))
 
 
 @friendly
-def colorize_view(image: dict | None, model: str, temperature: float | None, seed: int | None,
-                  show_unsure: bool):
+def colorize_view(image: dict | None, model: str, temperature: float | None, vividness: float | None,
+                  seed: int | None, show_unsure: bool):
+    """The Colorize button: the before/after slider, the uncertainty map, the PNG, the status
+    line, and what is kept of this result (for the map and the reveal, without recomputing)."""
+    t0 = time.perf_counter()
     photo, stem = decode_upload(image)
-    result = run_model(photo, _model(model), _temperature(temperature), _seed(seed))  # T: bin models only
+    result = run_model(photo, _model(model), _temperature(temperature), _seed(seed), _vividness(vividness))
+    truth = E.is_colour(photo)
     gray = E.gray_of(photo, E.DISPLAY_MAX)
     after = E.downscale(result.image, E.DISPLAY_MAX)
-    png = E.save_png(result.image, f"{stem}-colorized-{result.model}")
+    png = E.save_png(result.image, f"{stem}-colorized-{result.model}", E.stamp_of(result))
     shown = png if after is result.image else after  # full size: the slider shows the PNG itself, not a copy
+    kept = {"gray": _jpeg(gray), "after": png if shown == png else _jpeg(after), "share": E.uncertainty_share(result),
+            "original": _jpeg(E.downscale(Image.fromarray(photo.rgb8), E.DISPLAY_MAX)) if truth else None}
     w, h = photo.size
-    bits = [f"**{result.model}**", f"{w}×{h} px", f"{result.seconds:.2f} s"]
+    bits = [f"**{result.model}**", f"{w}×{h} px", f"took {time.perf_counter() - t0:.2f} s "
+            f"(model and composition {result.seconds:.2f} s)"]
     if result.temperature is not None:
         bits.append(f"temperature {result.temperature:.2f}")
+    if result.vividness != 1:
+        bits.append(f"vividness {result.vividness:.2f}")
     if result.seed is not None:
         bits.append(f"seed {result.seed}")
-    unsure = gr.update(value=None, visible=False)
-    if result.entropy is not None and show_unsure:
-        heat, mean = E.uncertainty_map(result, gray)
-        unsure = gr.update(value=heat, visible=True)
-        bits.append(f"mean uncertainty {100 * mean:.0f}% of the maximum")
     if after.size != result.image.size:
         bits.append(f"shown at {after.size[0]}×{after.size[1]}, the PNG is full size")
-    return (gray, shown), unsure, gr.update(value=png, interactive=True), " · ".join(bits)
+    lines = [" · ".join(bits), PROVENANCE_NOTE.format(model=result.model)]
+    if truth:
+        lines.append("Your photo is in colour: its colour was removed first, and the model saw only its lightness. "
+                     f"Set the slider to “{REVEAL[1]}” to reveal the original.")
+    unsure, note = unsure_view(kept, show_unsure)
+    if note:
+        lines.insert(1, note)
+    return ((gray, shown), unsure, gr.update(value=png, interactive=True), "\n\n".join(lines),
+            gr.update(value=REVEAL[0], visible=truth), kept)
+
+
+PROVENANCE_NOTE = ("_Colorized by {model}: the colours are the model's guess, not a record of the original's; "
+                   "the PNG says so in its metadata._")
+
+
+def unsure_view(kept: dict | None, show: bool):
+    """The uncertainty map of the last result (from what colorize_view kept), and a line
+    for the status; hidden when not asked for or the model has no distribution."""
+    if not show or not kept or kept.get("share") is None:
+        return gr.update(value=None, visible=False), ""
+    picture, mean = E.uncertainty_map(kept["share"], E.downscale(_image(kept["gray"]), 1024))
+    return gr.update(value=picture, visible=True), f"Mean uncertainty {100 * mean:.0f}% of the maximum."
+
+
+def toggle_unsure(kept: dict | None, show: bool):
+    return unsure_view(kept, show)[0]
+
+
+def reveal_view(kept: dict | None, which: str):
+    """The slider of the last result: gray input against the colorization, or the
+    colorization against the original (colour photos)."""
+    if not kept:
+        return gr.update()
+    if which == REVEAL[1] and kept.get("original"):
+        return _image(kept["after"]), _image(kept["original"])
+    return _image(kept["gray"]), _image(kept["after"])
+
+
+# What each score column means, and which value is best: (label, best is "max" / "min" / "truth").
+SCORE_COLUMNS = {"seconds": ("time (s)", "min"), "psnr": ("PSNR (dB)", "max"), "auc": ("AuC", "max"),
+                 "colorfulness": ("colourfulness", "truth")}
+TRUTH_ROW, GRAY_ROW = "ground truth", "gray (lightness only)"
 
 
 @friendly
@@ -245,27 +352,28 @@ def compare_view(image: dict | None, models: list[str] | None = None, seed: int 
                  progress=gr.Progress()):
     """Colorize one photo with several models. Returns a gallery (the original or the gray
     input first, then one image per model captioned with its name and run time), a table of
-    times and, when the photo is in colour, PSNR, AuC and colourfulness against it; and a note."""
+    times and, when the photo is in colour, PSNR, AuC and colourfulness against it (numbers;
+    the best model's value of each marked on the page), a note, a zip of every full-size result,
+    and the controls of the closer look (one model's result against the original or the input)."""
     if isinstance(models, str):
         models = [models]
     if not models:
         raise gr.Error("Choose at least one model to compare (or press “All models”).", print_exception=False)
     models = [_model(m) for m in models]
     seed = _seed(seed)
-    photo, _ = decode_upload(image)
+    photo, stem = decode_upload(image)
     progress(0, desc="Reading the photo")
     truth = E.is_colour(photo)
     original = Image.fromarray(photo.rgb8)
     display = E.DISPLAY_MAX // 2
-    gray = E.gray_of(photo, display)
-    gallery = [(E.downscale(original, display) if truth else gray,
-                "original (ground truth)" if truth else "input (black and white)")]
-    rows, skipped = [], []
+    reference = E.downscale(original, display) if truth else E.gray_of(photo, display)
+    gallery = [(reference, "original (ground truth)" if truth else "input (black and white)")]
+    rows, skipped, pngs = [], [], []
+    kept = {"reference": _jpeg(reference), "label": "original" if truth else "gray input", "results": {}}
     if truth:
-        rows.append({"model": "ground truth", "seconds": None, "psnr": None, "auc": None,
+        rows.append({"model": TRUTH_ROW, "seconds": None, "psnr": None, "auc": None,
                      "colorfulness": E.scores(original, original)["colorfulness"]})
-        rows.append({"model": "gray (lightness only)", "seconds": None,
-                     **E.scores(E.gray_of(photo, E.SCORE_MAX), original)})
+        rows.append({"model": GRAY_ROW, "seconds": None, **E.scores(E.gray_of(photo, E.SCORE_MAX), original)})
     n = len(models)
     for i, name in enumerate(models):
         progress((i, n), desc=f"Colorizing with {name} ({i + 1}/{n})")
@@ -274,8 +382,10 @@ def compare_view(image: dict | None, models: list[str] | None = None, seed: int 
         except E.DemoError as e:
             skipped.append(f"{name}: {e}")
             continue
-        ms = result.seconds * 1000
-        gallery.append((E.downscale(result.image, display), f"{result.model} · {ms:.0f} ms"))
+        shown = E.downscale(result.image, display)
+        gallery.append((shown, f"{result.model} · {result.seconds * 1000:.0f} ms"))
+        kept["results"][result.model] = _jpeg(shown)
+        pngs.append((f"{stem}-colorized-{result.model}.png", result.image, E.stamp_of(result)))
         row = {"model": result.model, "seconds": result.seconds}
         if truth:
             row.update(E.scores(result.image, original))
@@ -284,49 +394,132 @@ def compare_view(image: dict | None, models: list[str] | None = None, seed: int 
     if len(gallery) == 1:
         raise gr.Error("None of the chosen models could run: " + "; ".join(skipped), print_exception=False)
     cols = ["model", "seconds", "psnr", "auc", "colorfulness"] if truth else ["model", "seconds"]
-    table = pd.DataFrame([{c: _fmt(c, r.get(c)) for c in cols} for r in rows], columns=cols)
-    table = table.rename(columns={"seconds": "time (s)", "psnr": "PSNR (dB)", "auc": "AuC", "colorfulness":
-                                  "colourfulness"})
     w, h = photo.size
     if truth:
         note = (f"Your {w}×{h} photo is in colour, so it is the ground truth: each model saw only its lightness. "
                 f"Scores at most {E.SCORE_MAX} px on the long side: PSNR (higher = closer), AuC of the ab error "
-                "(0..1, higher = closer), Hasler–Süsstrunk colourfulness (compare with the ground truth's). "
-                "The gray row is the photo with no colour at all.")
+                "(0..1, higher = closer), Hasler–Süsstrunk colourfulness (closest to the ground truth's is best). "
+                "The gray row is the photo with no colour at all. **Bold**: the best model on each column.")
     else:
         note = (f"Your {w}×{h} photo is black and white, so there is no ground truth to score against; "
                 "upload a colour photo to see PSNR, AuC and colourfulness.")
     if skipped:
         note += "\n\nSkipped: " + "; ".join(skipped)
-    return gallery, table, note
+    first = next(iter(kept["results"]))
+    return (gallery, score_table(rows, cols), note, E.save_zip(pngs, f"{stem}-colorized-all"),
+            gr.update(choices=list(kept["results"]), value=first), closer_pair(kept, first), kept)
 
 
-def _fmt(col: str, v):
-    if v is None:
-        return "–"
-    if col == "model":
-        return v
-    return f"{v:.3f}" if col in ("seconds", "auc") else f"{v:.2f}"
+def score_table(rows: list[dict], cols: list[str]):
+    """The scores as numbers (what the API returns), with the best model's value of each
+    column in bold on the page: the highest PSNR and AuC, the lowest time, and the
+    colourfulness closest to the ground truth's."""
+    frame = pd.DataFrame([{c: r.get(c) for c in cols} for r in rows], columns=cols)
+    frame[cols[1:]] = frame[cols[1:]].astype(float).round(3)
+    is_model = ~frame["model"].isin([TRUTH_ROW, GRAY_ROW])
+    truth = frame.loc[frame["model"] == TRUTH_ROW, "colorfulness"] if "colorfulness" in cols else None
+    best = {}
+    for c in cols[1:]:
+        values = frame.loc[is_model, c]
+        if values.notna().any():
+            rule = SCORE_COLUMNS[c][1]
+            key = (values - float(truth.iloc[0])).abs() if rule == "truth" else (-values if rule == "max" else values)
+            best[c] = key.idxmin()
+    frame = frame.rename(columns={c: SCORE_COLUMNS[c][0] for c in cols[1:]})
+
+    def bold(column):
+        name = next((c for c in best if SCORE_COLUMNS[c][0] == column.name), None)
+        return ["font-weight: bold" if name is not None and i == best[name] else "" for i in column.index]
+
+    return frame.style.apply(bold).format(precision=3, na_rep="–")
+
+
+def closer_pair(kept: dict | None, model: str):
+    """One model's result against the original (or the gray input), for the Compare tab's slider."""
+    if not kept or model not in kept.get("results", {}):
+        return None
+    return _image(kept["results"][model]), _image(kept["reference"])
+
+
+@friendly
+def batch_view(files: list | None, model: str = "default", temperature: float | None = None,
+               vividness: float | None = None, progress=gr.Progress()):
+    """Colorize many photos (files, or zips of photos; at most batch.MAX_PHOTOS) with one model.
+    Returns a gallery of the results (captioned with their file names), a zip of the
+    full-size PNGs, and a status line naming any photo that could not be done."""
+    if isinstance(files, (str, dict)):
+        files = [files]
+    uploads = [read_upload(f) for f in files or []]
+    uploads = [(u.source, u.name, u.stem) for u in uploads if u is not None]
+    if not uploads:
+        raise gr.Error("Add some photos first (or a zip of photos).", print_exception=False)
+    try:
+        items = B.expand(uploads, MAX_FILE_BYTES, E.safe_stem)
+    except B.BatchError as e:
+        raise gr.Error(str(e), print_exception=False) from None
+    model, temperature, vividness = _model(model), _temperature(temperature), _vividness(vividness)
+    E.get_colorizer(model)  # a missing model fails once, before any photo
+    names = output_names([Path(f"{item.stem}-colorized") for item in items])
+    out = E.ResultZip(f"colorized-{len(items)}-photos")
+    gallery, failed, seconds = [], [], 0.0
+    for i, (item, png_name) in enumerate(zip(items, names)):
+        progress((i, len(items)), desc=f"Colorizing photo {i + 1} of {len(items)}: {item.name}")
+        try:
+            result = run_model(E.decode(item.source, name=item.name), model, temperature, None, vividness)
+        except (E.ImageError, E.DemoError) as e:
+            failed.append(str(e))
+            continue
+        seconds += result.seconds
+        out.add(png_name, result.image, E.stamp_of(result))
+        gallery.append((E.downscale(result.image, E.DISPLAY_MAX // 4), png_name))
+    progress((len(items), len(items)), desc="Done")
+    path = out.close()
+    if not gallery:
+        raise gr.Error("None of the photos could be colorized: " + "; ".join(failed), print_exception=False)
+    lines = [f"**{len(gallery)} of {len(items)} photos** colorized by {model} "
+             f"(model and composition {seconds:.1f} s in all). The zip holds the full-size PNGs.",
+             PROVENANCE_NOTE.format(model=model)]
+    if failed:
+        lines.append("Not done: " + "; ".join(failed))
+    return gallery, path, "\n\n".join(lines)
+
+
+@dataclass
+class Controls:
+    """What the Colorize tab shows for a model: its defaults (from its weights' config.json,
+    as the API and the CLI use them) and which controls matter for it."""
+
+    temperature: float | None = None  # None: the model has none (or no weights)
+    vividness: float = 1.0
+    sampler: bool = False
+    uncertainty: bool = False
+    note: str = ""
+
+
+def controls_for(model: str) -> Controls:
+    info = next((m for m in E.model_infos() if m.name == model), None)
+    if info is None:
+        return Controls(note=f"**Note:** unknown model {model!r}.")
+    if not info.weights:
+        return Controls(note=f"**Note:** {model} has no trained weights here yet, so it cannot run: "
+                             "pick a model marked ✓.")
+    try:
+        c = E.get_colorizer(model)
+    except E.DemoError as e:
+        return Controls(note=f"**Note:** {e}")
+    d = c.defaults
+    return Controls(d["temperature"] if info.uses_temperature else None, d["vividness"], E.is_sampler(c),
+                    info.has_uncertainty, f"**{model}** is ready, with the settings it ships with: "
+                                          "press **Colorize**.")
 
 
 def model_changed(model: str):
     """Show the controls that matter for this model, with its own defaults."""
-    info = next((m for m in E.model_infos() if m.name == model), None)
-    if info is None:
-        return gr.update(), gr.update(), gr.update(), "", E.about_markdown(model)
-    temperature, sampler, note = 0.38, False, ""
-    if info.weights:
-        try:
-            c = E.get_colorizer(model)
-            temperature, sampler = c.default_temperature, E.is_sampler(c)
-        except E.DemoError as e:
-            note = f"**Note:** {e}"
-    else:
-        note = f"**Note:** {model} has no trained weights here yet, so it cannot run: pick a model marked ✓."
-    return (gr.update(value=temperature, visible=info.uses_temperature),
-            gr.update(visible=sampler),
-            gr.update(visible=info.has_uncertainty),
-            note, E.about_markdown(model))
+    c = controls_for(model)
+    temperature = (gr.update(value=c.temperature, visible=True) if c.temperature is not None
+                   else gr.update(visible=False))
+    return (temperature, gr.update(value=c.vividness), gr.update(visible=c.sampler),
+            gr.update(visible=c.uncertainty), c.note, E.about_markdown(model))
 
 
 # --------------------------------------------------------------------------
@@ -487,45 +680,53 @@ def build_demo() -> gr.Blocks:
     choices = [(m.label, m.name) for m in infos]
     ready = [m.name for m in infos if m.weights]
     first = next((m for m in infos if m.name == E.FLAGSHIP), infos[0])
+    start = controls_for(first.name)
     examples = E.example_photos()
 
     with gr.Blocks(title=TITLE, delete_cache=(60, CACHE_TTL_S)) as demo:
-        gr.Markdown(INTRO)
+        gr.Markdown(INTRO, elem_id="intro")
+        # The photo, the button and the result fit the first screen of a laptop (side by side)
+        # and of a phone (stacked, smaller: see CSS); settings and examples come after.
         with gr.Row(equal_height=False):
-            with gr.Column(scale=2, min_width=320):
-                photo = gr.Image(label="Photo", type="filepath", image_mode=None, sources=["upload", "clipboard"],
-                                 height=420, elem_id="photo")
-                if examples:
-                    gr.Examples(examples=examples, inputs=photo, label="Examples (scikit-image photos; "
-                                "camera and moon are real black-and-white photos)", examples_per_page=6)
-            with gr.Column(scale=3, min_width=420):
+            with gr.Column(scale=2, min_width=300):
+                photo = gr.Image(label="Your photo", type="filepath", image_mode=None, sources=["upload", "clipboard"],
+                                 height=PHOTO_HEIGHT, elem_id="photo")
+            with gr.Column(scale=3, min_width=320):
                 with gr.Tabs():
                     with gr.Tab("Colorize", id="colorize"):
+                        with gr.Row(equal_height=True, elem_id="colorize-row"):
+                            model = gr.Dropdown(choices, value=first.name, show_label=False, container=False,
+                                                scale=3, min_width=150, elem_id="colorize-model")
+                            run = gr.Button("Colorize", variant="primary", scale=1, min_width=110,
+                                            elem_id="colorize-btn")
+                        slider = gr.ImageSlider(label="Before / after (drag the handle)", type="pil",
+                                                interactive=False, height=RESULT_HEIGHT, elem_id="result")
                         with gr.Row(equal_height=True):
-                            model = gr.Dropdown(choices, value=first.name, label="Model", scale=3,
-                                                elem_id="colorize-model",
-                                                info="✓ = trained weights available")
-                            run = gr.Button("Colorize", variant="primary", scale=1, elem_id="colorize-btn")
+                            # min_width: on a phone the two wrap onto lines of their own, the button on one line
+                            download = gr.DownloadButton("Download the PNG (full size)", interactive=False,
+                                                         elem_id="download", scale=2, min_width=220)
+                            reveal = gr.Radio(list(REVEAL), value=REVEAL[0], show_label=False, container=False,
+                                              visible=False, scale=3, min_width=220, elem_id="reveal")
+                        status = gr.Markdown(start.note, elem_id="status")
                         with gr.Row():
-                            temperature = gr.Slider(0.01, 1.0, value=0.38, step=0.01,
+                            temperature = gr.Slider(0.01, 1.0, value=start.temperature, step=0.01,
                                                     label="Annealed-mean temperature",
                                                     info="lower = bolder colours, higher = safer, duller ones",
-                                                    visible=first.uses_temperature)
-                            with gr.Column(visible=False, min_width=200) as seed_box:
+                                                    visible=start.temperature is not None, elem_id="temperature")
+                            vividness = gr.Slider(0.0, 2.0, value=start.vividness, step=0.05, label="Vividness",
+                                                  info="scales the colours: 0 = gray, 1 = as the model decoded them",
+                                                  elem_id="vividness")
+                            with gr.Column(visible=start.sampler, min_width=200) as seed_box:
                                 seed = gr.Number(value=0, precision=0, minimum=0, label="Sample seed",
                                                  info="each seed is another plausible colorization; "
                                                       "0 = the mean one")
                                 dice = gr.Button("Another sample", size="sm")
                             show_unsure = gr.Checkbox(value=False, label="Where is it unsure?",
                                                       info="heat map of the per-pixel entropy of the predicted "
-                                                           "colour distribution", visible=first.has_uncertainty)
-                        status = gr.Markdown(elem_id="status")
-                        slider = gr.ImageSlider(label="Before / after (drag the handle)", type="pil",
-                                                interactive=False, max_height=640, elem_id="result")
-                        unsure = gr.Image(label="Uncertainty: dark = sure, bright = unsure", type="pil",
+                                                           "colour distribution", visible=start.uncertainty,
+                                                      elem_id="show-unsure")
+                        unsure = gr.Image(label="Uncertainty of the last result", type="pil",
                                           interactive=False, visible=False, height=420, elem_id="unsure")
-                        download = gr.DownloadButton("Download the colorized PNG (full resolution)",
-                                                     interactive=False, elem_id="download")
                         with gr.Accordion("About this model", open=False):
                             about_here = gr.Markdown(E.about_markdown(first.name))
                     with gr.Tab("Compare", id="compare"):
@@ -537,10 +738,34 @@ def build_demo() -> gr.Blocks:
                                                      label="VAE sample seed (0 = mean)",
                                                      min_width=160)
                             compare = gr.Button("Compare", variant="primary", elem_id="compare-btn")
-                        gallery = gr.Gallery(label="Side by side", columns=3, object_fit="contain", elem_id="gallery")
-                        table = gr.Dataframe(label="Scores against the original", interactive=False,
+                        compare_note = gr.Markdown(elem_id="compare-note")
+                        table = gr.Dataframe(label="Scores against the original", interactive=False, visible=False,
                                              elem_id="scores")
-                        compare_note = gr.Markdown(label="note")
+                        gallery = gr.Gallery(label="Side by side", columns=3, object_fit="contain", visible=False,
+                                             elem_id="gallery")
+                        with gr.Row(equal_height=True):
+                            closer_model = gr.Dropdown([], label="Look closer: one model against the reference",
+                                                       visible=False, elem_id="closer-model")
+                            compare_zip = gr.DownloadButton("Download all results (zip, full size)", visible=False,
+                                                            elem_id="compare-zip")
+                        closer = gr.ImageSlider(label="Model ↔ reference (drag the handle)", type="pil",
+                                                interactive=False, visible=False, height=RESULT_HEIGHT,
+                                                elem_id="closer")
+                    with gr.Tab("Many photos", id="batch"):
+                        batch_files = gr.File(label=f"Photos, or a zip of photos (at most {B.MAX_PHOTOS})",
+                                              file_count="multiple", file_types=["image", ".zip"], height=140,
+                                              elem_id="batch-files")
+                        with gr.Row(equal_height=True):
+                            batch_model = gr.Dropdown(choices, value=first.name, show_label=False, container=False,
+                                                      scale=3, min_width=150, elem_id="batch-model")
+                            batch_run = gr.Button("Colorize all", variant="primary", scale=1, min_width=110,
+                                                  elem_id="batch-btn")
+                        batch_status = gr.Markdown("Each photo is colorized with the model's own settings; the "
+                                                   "zip holds the full-size results.", elem_id="batch-status")
+                        batch_zip = gr.DownloadButton("Download all (zip, full size)", visible=False,
+                                                      elem_id="batch-zip")
+                        batch_gallery = gr.Gallery(label="Results", columns=4, object_fit="contain",
+                                                   elem_id="batch-gallery")
                     with gr.Tab("About the models", id="about"):
                         about_model = gr.Dropdown(choices, value=first.name, label="Model")
                         about = gr.Markdown(E.about_markdown(first.name))
@@ -549,32 +774,56 @@ def build_demo() -> gr.Blocks:
                                                    for m in infos]),
                                      label="The model zoo", interactive=False, wrap=True,
                                      column_widths=["20%", "10%", "9%", "10%", "51%"])
+        if examples["bw"]:
+            gr.Examples(examples=examples["bw"], inputs=photo, examples_per_page=8, elem_id="examples-bw",
+                        label="Black-and-white photos (scikit-image; camera and moon were taken in black and white)")
+        if examples["colour"]:
+            gr.Examples(examples=examples["colour"], inputs=photo, examples_per_page=8, elem_id="examples-colour",
+                        label="Colour photos: their colour is removed first, and the original can be revealed after")
+
+        kept = gr.State(None, time_to_live=CACHE_TTL_S)  # the last result's display copies and uncertainty
+        compare_kept = gr.State(None, time_to_live=CACHE_TTL_S)
 
         # The API-only endpoint: image in, PNG out (model by name or alias).
         api_model = gr.Textbox(value="default", visible=False, label="model")
         api_temperature = gr.Number(value=None, visible=False, label="temperature")
         api_seed = gr.Number(value=None, precision=0, visible=False, label="seed")
+        api_vividness = gr.Number(value=None, visible=False, label="vividness")
         api_out = gr.Image(type="filepath", format="png", visible=False, label="colorized")
         api_trigger = gr.Button(visible=False)
 
         # preprocess=False: the photo reaches the handlers as upload data, for colorcore to decode
         # and judge (see read_upload); the other inputs arrive as their plain values.
         limit = dict(concurrency_limit=CONCURRENCY, concurrency_id="colorize", preprocess=False)
-        view_outputs = [slider, unsure, download, status]
-        run.click(colorize_view, [photo, model, temperature, seed, show_unsure], view_outputs,
-                  api_name="colorize_view", api_visibility="undocumented", show_progress_on=slider, **limit)
+        view_inputs = [photo, model, temperature, vividness, seed, show_unsure]
+        view_outputs = [slider, unsure, download, status, reveal, kept]
+        run.click(colorize_view, view_inputs, view_outputs, api_name="colorize_view", api_visibility="undocumented",
+                  show_progress_on=slider, **limit)
         dice.click(lambda: random.randrange(1, 1_000_000), None, seed, queue=False, api_visibility="private").then(
-            colorize_view, [photo, model, temperature, seed, show_unsure], view_outputs,
-            api_visibility="private", show_progress_on=slider, **limit)
-        api_trigger.click(colorize_api, [photo, api_model, api_temperature, api_seed], api_out,
+            colorize_view, view_inputs, view_outputs, api_visibility="private", show_progress_on=slider, **limit)
+        show_unsure.change(toggle_unsure, [kept, show_unsure], unsure, queue=False, api_visibility="private")
+        reveal.change(reveal_view, [kept, reveal], slider, queue=False, api_visibility="private")
+        api_trigger.click(colorize_api, [photo, api_model, api_temperature, api_seed, api_vividness], api_out,
                           api_name="colorize", **limit)
-        model.change(model_changed, model, [temperature, seed_box, show_unsure, status, about_here],
+        api_batch_temperature = gr.Number(value=None, visible=False, label="temperature")
+        api_batch_vividness = gr.Number(value=None, visible=False, label="vividness")
+        batch_run.click(batch_view, [batch_files, batch_model, api_batch_temperature, api_batch_vividness],
+                        [batch_gallery, batch_zip, batch_status], api_name="colorize_batch",
+                        concurrency_limit=1, concurrency_id="batch", preprocess=False,
+                        show_progress_on=batch_status).success(
+            lambda: gr.update(visible=True), None, batch_zip, queue=False, api_visibility="private")
+        model.change(model_changed, model, [temperature, vividness, seed_box, show_unsure, status, about_here],
                      api_visibility="private", concurrency_limit=None)
-        compare.click(compare_view, [photo, models, compare_seed], [gallery, table, compare_note],
+        compare.click(compare_view, [photo, models, compare_seed],
+                      [gallery, table, compare_note, compare_zip, closer_model, closer, compare_kept],
                       api_name="compare", concurrency_limit=1, concurrency_id="compare", preprocess=False,
-                      show_progress_on=gallery)
+                      show_progress_on=compare_note).success(  # the result panels appear with the first results
+            lambda: [gr.update(visible=True)] * 5, None, [gallery, table, compare_zip, closer_model, closer],
+            queue=False, api_visibility="private")
+        closer_model.change(closer_pair, [compare_kept, closer_model], closer, queue=False, api_visibility="private")
         all_models.click(lambda: gr.update(value=names), None, models, queue=False, api_visibility="private")
         about_model.change(E.about_markdown, about_model, about, queue=False, api_visibility="private")
+    guard_inputs(demo)
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
     return demo
 
@@ -584,6 +833,10 @@ def launch(demo: gr.Blocks, host: str | None = None, port: int | None = None, **
     app_kwargs = dict(kwargs.pop("app_kwargs", None) or {})
     app_kwargs["middleware"] = [*app_kwargs.get("middleware", []),
                                 Middleware(RequestLimits, after=functools.partial(trim_cache, demo))]
+    try:  # before the server answers: the first visitor must not wait for loading and warming up
+        log.info("warmed up %s in %.1f s", E.FLAGSHIP, E.warm_up())
+    except E.DemoError as e:
+        log.warning("not warmed up: %s", e)
     # num_workers=0: no static-file worker processes, which would take uploads past RequestLimits.
     return demo.launch(server_name=host, server_port=port, max_file_size=MAX_FILE_SIZE, show_error=False,
                        theme=gr.themes.Soft(), css=CSS, footer_links=["api"], app_kwargs=app_kwargs,

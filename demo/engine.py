@@ -15,6 +15,7 @@ import sys
 import tempfile
 import threading
 import time
+import zipfile
 from collections import defaultdict
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image
+from PIL import Image, PngImagePlugin
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # `python demo/app.py` from a checkout, or a Space
@@ -34,6 +35,7 @@ from colorcore.data import lab_batch  # noqa: E402
 from colorcore.metrics import ab_accuracy_curve, auc, colorfulness, psnr  # noqa: E402
 from colorcore.models import all_specs, get_spec, resolve  # noqa: E402
 from colorcore.pipeline import Colorizer, lightness, render_full  # noqa: E402
+from colorcore.png_stamp import stamp  # noqa: E402
 
 log = logging.getLogger("colorcore.demo")
 
@@ -170,13 +172,14 @@ class Batcher:
         self._start_lock = threading.Lock()
         self.batch_sizes: list[int] = []  # recent batch sizes, for the tests and the log
 
-    def predict(self, colorizer: Colorizer, x: torch.Tensor, temperature: float | None) -> dict:
+    def predict(self, colorizer: Colorizer, x: torch.Tensor, temperature: float | None,
+                vividness: float | None = None) -> dict:
         """x (1, 1, s, s) at the model's net size -> the model's output for it."""
         if ZERO_GPU:
-            return colorizer.predict(x, temperature)
+            return colorizer.predict(x, temperature, vividness=vividness)
         self._ensure_thread()
         fut: Future = Future()
-        self._queue.put((colorizer, x, temperature, fut))
+        self._queue.put((colorizer, x, (temperature, vividness), fut))
         return fut.result()
 
     def _ensure_thread(self) -> None:
@@ -201,9 +204,9 @@ class Batcher:
                     self._run(group[i:i + self.max_batch])
 
     def _run(self, chunk: list) -> None:
-        colorizer, _, temperature, _ = chunk[0]
+        colorizer, _, (temperature, vividness), _ = chunk[0]
         try:
-            out = colorizer.predict(torch.cat([x for _, x, _, _ in chunk]), temperature)
+            out = colorizer.predict(torch.cat([x for _, x, _, _ in chunk]), temperature, vividness=vividness)
             self.batch_sizes = (self.batch_sizes + [len(chunk)])[-100:]
             for j, (_, _, _, fut) in enumerate(chunk):
                 fut.set_result({k: v[j:j + 1] for k, v in out.items()})
@@ -291,25 +294,51 @@ class Colorized:
     seconds: float  # network + full-size composition (decoding not included)
     temperature: float | None
     seed: int | None
+    vividness: float = 1.0
+
+    @property
+    def settings(self) -> dict:
+        """What decided these colours, beside the model and its weights."""
+        return {"temperature": self.temperature, "vividness": self.vividness, "seed": self.seed}
+
+
+def model_defaults(name: str) -> dict:
+    """A model's settings when a caller gives none: {"temperature", "vividness", "fade"},
+    from its weights' config.json (Colorizer.defaults), as the page, the API, the CLI and
+    the dashboard all use them. DemoError without weights."""
+    return get_colorizer(name).defaults
 
 
 @torch.inference_mode()
 def colorize_photo(photo: Photo, colorizer: Colorizer, temperature: float | None = None,
-                   seed: int | None = None) -> Colorized:
+                   seed: int | None = None, vividness: float | None = None) -> Colorized:
     """One decoded photo, one model -> the full-size colorization, the same
-    pixels as Colorizer.run gives for the photo."""
+    pixels as Colorizer.run gives for the photo. None: the model's own setting."""
     t0 = time.perf_counter()
-    kind = colorizer.spec.kind
-    t = None if kind == "ab" else (colorizer.default_temperature if temperature is None else float(temperature))
+    defaults = colorizer.defaults
+    t = defaults["temperature"] if temperature is None or defaults["temperature"] is None else float(temperature)
+    v = defaults["vividness"] if vividness is None else float(vividness)
     seed = None if seed is None or not is_sampler(colorizer) else int(seed)
     x = colorizer.to_net(photo.L)
     if seed is None:
-        out = BATCHER.predict(colorizer, x, t)
+        out = BATCHER.predict(colorizer, x, t, v)
     else:  # a seeded sample depends on its place in a batch: run it alone
-        out = colorizer.predict(x, t, seed)
+        out = colorizer.predict(x, t, seed, vividness=v)
     image = Image.fromarray(render_full(photo.L, out["ab"]), "RGB")
     entropy = out["entropy"][0] if "entropy" in out else None
-    return Colorized(colorizer.spec.name, image, entropy, colorizer.model.max_entropy, time.perf_counter() - t0, t, seed)
+    return Colorized(colorizer.spec.name, image, entropy, colorizer.model.max_entropy, time.perf_counter() - t0, t,
+                     seed, v)
+
+
+def warm_up(name: str = FLAGSHIP) -> float:
+    """Load a model and run one photo through the whole path (decode, the shared-batch
+    thread, the net, composition), so that the first visitor does not pay for it.
+    Returns the seconds it took."""
+    t0 = time.perf_counter()
+    gray = np.tile(np.linspace(0, 255, 320, dtype=np.uint8), (240, 1))
+    colorize_photo(Photo(np.stack([gray] * 3, -1), lightness(np.stack([gray] * 3, -1)), "warm-up"),
+                   get_colorizer(name))
+    return time.perf_counter() - t0
 
 
 # An inferno-like colour map: dark = sure, bright yellow = unsure.
@@ -323,12 +352,48 @@ def heat(values: np.ndarray) -> np.ndarray:
     return np.stack([np.interp(v, _MAP_STOPS, _MAP_RGB[:, c]) for c in range(3)], -1).astype(np.uint8)
 
 
-def uncertainty_map(result: Colorized, gray: Image.Image) -> tuple[Image.Image, float]:
-    """The per-pixel entropy of the predicted ab distribution, as a share of the
-    largest possible, laid over the gray photo. Returns the picture and the mean share."""
-    share = (result.entropy / result.max_entropy).clamp(0, 1)
-    colours = Image.fromarray(heat(share.numpy())).resize(gray.size, Image.Resampling.BILINEAR)
-    return Image.blend(gray.convert("RGB"), colours, 0.65), float(share.mean())
+def uncertainty_share(result: Colorized) -> np.ndarray | None:
+    """The per-pixel entropy of the predicted ab distribution as a share of the largest
+    possible (h, w) at the model's resolution, small enough to keep with the result;
+    None for models without a distribution."""
+    if result.entropy is None:
+        return None
+    return (result.entropy / result.max_entropy).clamp(0, 1).numpy().astype(np.float16)
+
+
+def uncertainty_map(share: np.ndarray, gray: Image.Image) -> tuple[Image.Image, float]:
+    """The uncertainty share laid over the gray photo, with a colour scale under it.
+    Returns the picture and the mean share."""
+    share = np.asarray(share, dtype=np.float32)
+    colours = Image.fromarray(heat(share)).resize(gray.size, Image.Resampling.BILINEAR)
+    over = Image.blend(gray.convert("RGB"), colours, 0.65)
+    legend = uncertainty_legend(over.size[0])
+    picture = Image.new("RGB", (over.size[0], over.size[1] + legend.size[1]), "white")
+    picture.paste(over, (0, 0))
+    picture.paste(legend, (0, over.size[1]))
+    return picture, float(share.mean())
+
+
+def uncertainty_legend(width: int) -> Image.Image:
+    """The colour scale of uncertainty_map: sure (dark) to unsure (bright), in shares of
+    the largest possible entropy, drawn at a size readable on the picture it goes with."""
+    from PIL import ImageDraw, ImageFont
+
+    size = max(12, width // 28)
+    bar_h, pad = 2 * size, size // 2
+    picture = Image.new("RGB", (width, bar_h + 2 * size + 3 * pad), "white")
+    left, right = pad * 2, width - pad * 2
+    bar = heat(np.tile(np.linspace(0, 1, max(1, right - left), dtype=np.float32), (bar_h, 1)))
+    picture.paste(Image.fromarray(bar), (left, pad))
+    draw = ImageDraw.Draw(picture)
+    font = ImageFont.load_default(size)
+    y = pad + bar_h + pad // 2
+    for share, anchor in ((0.0, "la"), (0.5, "ma"), (1.0, "ra")):
+        draw.text((left + share * (right - left), y), f"{share:.0%}", fill="black", font=font, anchor=anchor)
+    draw.text((width // 2, y + size + pad // 2),
+              "uncertainty (entropy as a share of its maximum): dark = sure, bright = unsure",
+              fill="black", font=ImageFont.load_default(max(10, int(size * 0.8))), anchor="ma")
+    return picture
 
 
 def scores(output: Image.Image, truth: Image.Image) -> dict:
@@ -357,15 +422,49 @@ def _keep_newest(folder: Path, keep: int) -> None:
         shutil.rmtree(d, ignore_errors=True)
 
 
-def save_png(image: Image.Image, stem: str) -> str:
+def stamp_of(result: Colorized) -> PngImagePlugin.PngInfo:
+    """The provenance text chunks of a result's PNG (colorcore.png_stamp)."""
+    return stamp(get_colorizer(result.model), result.temperature, result.vividness, result.seed)
+
+
+def save_png(image: Image.Image, stem: str, pnginfo: PngImagePlugin.PngInfo | None = None) -> str:
     """Write a full-resolution PNG in a fresh folder under OUT_DIR (its own folder, so
     the download keeps the visitor's file name); only the OUT_KEEP newest are kept."""
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     folder = Path(tempfile.mkdtemp(prefix=OUT_PREFIX, dir=OUT_DIR))
     path = folder / f"{stem}.png"
-    image.save(path, format="PNG", compress_level=1)
+    image.save(path, format="PNG", compress_level=1, pnginfo=pnginfo)
     _keep_newest(OUT_DIR, OUT_KEEP)
     return str(path)
+
+
+class ResultZip:
+    """Full-resolution PNGs written one by one into a zip in a fresh folder under OUT_DIR
+    (as save_png does), so that a batch never holds all its results in memory."""
+
+    def __init__(self, stem: str):
+        OUT_DIR.mkdir(parents=True, exist_ok=True)
+        self.path = Path(tempfile.mkdtemp(prefix=OUT_PREFIX, dir=OUT_DIR)) / f"{stem}.zip"
+        self._zip = zipfile.ZipFile(self.path, "w", compression=zipfile.ZIP_STORED)  # PNGs are compressed already
+        self.names: list[str] = []
+
+    def add(self, name: str, image: Image.Image, pnginfo: PngImagePlugin.PngInfo | None = None) -> None:
+        with self._zip.open(name, "w") as f:
+            image.save(f, format="PNG", compress_level=1, pnginfo=pnginfo)
+        self.names.append(name)
+
+    def close(self) -> str:
+        self._zip.close()
+        _keep_newest(OUT_DIR, OUT_KEEP)
+        return str(self.path)
+
+
+def save_zip(items: list[tuple[str, Image.Image, PngImagePlugin.PngInfo | None]], stem: str) -> str:
+    """[(file name, image, PngInfo or None)] with distinct names -> the path of one zip."""
+    out = ResultZip(stem)
+    for item in items:
+        out.add(*item)
+    return out.close()
 
 
 def safe_stem(name: str | None, fallback: str = "photo") -> str:
@@ -378,37 +477,49 @@ def safe_stem(name: str | None, fallback: str = "photo") -> str:
 # Example photos
 
 
-EXAMPLES = ("astronaut", "coffee", "chelsea", "rocket", "camera", "moon")  # camera, moon: real B&W photos
+# Black-and-white first: what a visitor brings. camera and moon are real black-and-white
+# photos; the others are scikit-image's colour photos reduced to their lightness.
+BW_EXAMPLES = ("camera", "chelsea", "astronaut", "moon", "coffee")
+# Colour photos, for a presenter: their colour is removed first, and can be revealed after.
+COLOUR_EXAMPLES = ("astronaut", "coffee", "chelsea", "rocket")
 
 
-def example_photos() -> list[str]:
-    """scikit-image's bundled photos, written once to a cache folder outside the
-    repository. Empty when scikit-image is not installed."""
+def example_photos() -> dict[str, list[str]]:
+    """{"bw": [...], "colour": [...]}: scikit-image's bundled photos as files, written once
+    to a cache folder outside the repository. Empty lists without scikit-image."""
     try:
         import skimage.data as data
     except ImportError:
         log.warning("scikit-image is not installed: no example photos")
-        return []
+        return {"bw": [], "colour": []}
     folder = CACHE / "examples"
-    paths = []
-    for name in EXAMPLES:
-        path = folder / f"{name}.png"
-        if not path.is_file():
-            try:
-                folder.mkdir(parents=True, exist_ok=True)
-                tmp = path.with_suffix(".tmp")
-                Image.fromarray(getattr(data, name)()).save(tmp, format="PNG")
-                tmp.replace(path)
-            except Exception as e:  # noqa: BLE001 - examples are a nicety
-                log.warning("example %s not written: %s", name, e)
-                continue
-        paths.append(str(path))
-    return paths
+    out: dict[str, list[str]] = {"bw": [], "colour": []}
+    for kind, names in (("bw", BW_EXAMPLES), ("colour", COLOUR_EXAMPLES)):
+        for name in names:
+            path = folder / (f"{name}.png" if kind == "colour" or name in ("camera", "moon") else f"{name}-bw.png")
+            if not path.is_file():
+                try:
+                    folder.mkdir(parents=True, exist_ok=True)
+                    rgb = getattr(data, name)()
+                    image = Image.fromarray(rgb)
+                    if image.mode != "L":
+                        if kind == "bw":  # its lightness, as the models see it
+                            image = Image.fromarray(render_full(lightness(np.asarray(image.convert("RGB"))),
+                                                                torch.zeros(1, 2, 1, 1))).convert("L")
+                    tmp = path.with_suffix(".tmp")
+                    image.save(tmp, format="PNG")
+                    tmp.replace(path)
+                except Exception as e:  # noqa: BLE001 - examples are a nicety
+                    log.warning("example %s not written: %s", name, e)
+                    continue
+            out[kind].append(str(path))
+    return out
 
 
 __all__ = ["BATCHER", "DISPLAY_MAX", "DemoError", "FLAGSHIP", "GPU", "ImageError", "ModelInfo", "Photo",
            "colorize_photo", "decode", "downscale", "example_photos", "get_colorizer", "gray_of", "is_colour",
-           "is_sampler", "model_infos", "prefetch_weights", "safe_stem", "save_png", "scores", "uncertainty_map"]
+           "is_sampler", "model_defaults", "model_infos", "prefetch_weights", "safe_stem", "save_png", "scores",
+           "uncertainty_legend", "uncertainty_map", "uncertainty_share", "warm_up"]
 
 
 # --------------------------------------------------------------------------

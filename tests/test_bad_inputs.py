@@ -73,6 +73,7 @@ concurrent clients (a benchmark; figures in results/loadtest.md).
 from __future__ import annotations
 
 import ast
+import itertools
 import json
 import os
 import re
@@ -323,12 +324,16 @@ def test_cli_names_never_become_paths(random_weights, tmp_path):
 
 
 def test_demo_refuses_paths_that_were_not_uploaded(server, tmp_path):
-    """A client can send {"path": ...} itself; only files Gradio received may be opened."""
+    """A client can send {"path": ...} itself; only files Gradio received may be opened. With
+    Gradio's "meta" mark, Gradio itself refuses the path before the app runs; without it, the
+    app does. Either way the caller gets the same one-line reason and the log no traceback."""
     secret = tmp_path / "secret.png"
     gradient_photo(30, 20).save(secret)
+    log_before = server.log.read_text()
     with httpx.Client() as c:
-        for path in (str(secret), "/etc/passwd", str(tmp_path / "nothing-here.png")):
-            body = {"data": [{"path": path}, "default", None, None]}  # no "meta": Gradio does not check it
+        for path, meta in itertools.product((str(secret), "/etc/passwd", str(tmp_path / "nothing-here.png")),
+                                            ({}, {"meta": {"_type": "gradio.FileData"}})):
+            body = {"data": [{"path": path, **meta}, "default", None, None]}
             call = c.post(server.url + "gradio_api/call/colorize", json=body)
             if call.status_code != 200:
                 continue  # refused at the door: fine
@@ -338,7 +343,9 @@ def test_demo_refuses_paths_that_were_not_uploaded(server, tmp_path):
             message = re.findall(r"^data: (.*)$", stream, re.M)[-1]
             assert kind == "error", f"{path} was read from the server's disk"
             # the same answer whether the file exists, is an image or not: no oracle on the server's disk
-            assert "No image was received" in message, message
+            reason = json.loads(message)["error"]
+            assert reason and reason.startswith("No image was received: the file named was not uploaded"), message
+    assert "Traceback" not in server.log.read_text()[len(log_before):]
 
 
 def _noise_png(nbytes: int) -> bytes:

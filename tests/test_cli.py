@@ -72,6 +72,24 @@ def test_vividness_zero_gives_gray_and_a_bad_one_is_refused(random_weights, tmp_
     assert bad.returncode == 2 and "--vividness" in bad.stderr and not (tmp_path / "p").exists()
 
 
+def test_every_png_written_says_it_was_colorized(random_weights, tmp_path):
+    import json
+
+    from colorcore.png_stamp import read_stamp
+
+    gradient_photo(20, 20).convert("L").save(tmp_path / "a.png")
+    done = cli("colorize", tmp_path / "a.png", "--out", tmp_path / "o", "--temperature", "0.3", "--vividness",
+               "1.5", weights=random_weights)
+    assert done.returncode == 0, done.stderr
+    chunks = read_stamp(tmp_path / "o" / "a.png")
+    config = json.loads((random_weights / "lite0-unet" / "config.json").read_text())
+    assert chunks["Colorized"] == "true" and chunks["Model"] == "lite0-unet"
+    assert chunks["Weights-SHA256"] == config["sha256"] and chunks["Software"].startswith("colorcore ")
+    assert json.loads(chunks["Settings"]) == {"temperature": 0.3, "vividness": 1.5, "seed": None,
+                                             "confidence_fade": False}
+    assert read_stamp(tmp_path / "a.png") == {}  # the input was not stamped
+
+
 def test_unknown_model_and_model_without_weights(random_weights, tmp_path):
     gradient_photo(20, 20).save(tmp_path / "a.png")
     done = cli("colorize", tmp_path / "a.png", "--model", "nope", "--out", tmp_path / "o", weights=random_weights)

@@ -34,6 +34,7 @@ import colorcore.io  # noqa: E402
 from colorcore import hub  # noqa: E402
 from colorcore.io import ImageError  # noqa: E402
 from colorcore.models import all_specs, get_spec  # noqa: E402
+from colorcore.png_stamp import read_stamp  # noqa: E402
 
 MAX_FILE_SIZE = 1_000_000  # the test server's upload limit (COLORCORE_DEMO_MAX_FILE_SIZE)
 UPLOAD_PER_MINUTE = 4 * MAX_FILE_SIZE  # what one client may send a minute (COLORCORE_DEMO_UPLOAD_PER_MINUTE)
@@ -44,14 +45,28 @@ CACHE_SIZE = 8 * MAX_FILE_SIZE  # the bound on Gradio's cache folder (COLORCORE_
 # Helpers shared with tests/test_demo_browser.py
 
 
+# Settings shipped in one model's config.json, unlike the model's own defaults: the page,
+# the API and the CLI must all start from these.
+SHIPPED_SETTINGS = {"eccv16": {"temperature": 0.55, "vividness": 1.25}}
+
+
 def write_random_weights(folder: Path, skip: tuple[str, ...] = ()) -> Path:
     """Random-init weights for every registered model, in the layout colorcore.hub reads."""
     torch.manual_seed(0)
     for spec in all_specs():
         if spec.name not in skip:
-            hub.export_weights(spec.build_for_weights(), folder / spec.name, {"name": spec.name,
-                                                                              "architecture": spec.name})
+            hub.export_weights(spec.build_for_weights(), folder / spec.name,
+                               {"name": spec.name, "architecture": spec.name, **SHIPPED_SETTINGS.get(spec.name, {})})
     return folder
+
+
+def shipped_defaults(weights: Path, name: str) -> dict:
+    """What a model's weights folder says its defaults are, read from config.json directly
+    (not through colorcore), or the model's own where it says nothing."""
+    config = json.loads((weights / name / "config.json").read_text())
+    model = get_spec(name).build_for_weights()
+    temperature = config.get("temperature", model.default_temperature) if get_spec(name).kind != "ab" else None
+    return {"temperature": temperature, "vividness": config.get("vividness", 1.0)}
 
 
 def free_port() -> int:
@@ -182,9 +197,9 @@ def lightness_of(path) -> np.ndarray:
 def test_api_lists_named_endpoints(client):
     info = client.view_api(print_info=False, return_format="dict")
     named = info["named_endpoints"]
-    assert {"/colorize", "/compare"} <= set(named)
+    assert {"/colorize", "/compare", "/colorize_batch"} <= set(named)
     params = [p["parameter_name"] for p in named["/colorize"]["parameters"]]
-    assert params == ["image", "model", "temperature", "seed"]
+    assert params == ["image", "model", "temperature", "seed", "vividness"]
     assert all(p["parameter_has_default"] for p in named["/colorize"]["parameters"][1:])
 
 
@@ -233,6 +248,81 @@ def test_temperature_and_seed(client, files):
     assert np.abs(one - two).max() > 0 and np.array_equal(one, vae(1))  # samples differ, and repeat
 
 
+def test_the_api_starts_from_the_shipped_settings(client, files):
+    """A call without settings uses the weights' config.json: the same pixels as a call
+    naming those settings, other pixels than the model's built-in defaults."""
+    gray = handle_file(str(files["gray"]))
+
+    def call(*settings):
+        return np.asarray(Image.open(client.predict(gray, "eccv16", *settings, api_name="/colorize")), dtype=int)
+
+    shipped = SHIPPED_SETTINGS["eccv16"]
+    assert np.array_equal(call(), call(shipped["temperature"], None, shipped["vividness"]))
+    assert not np.array_equal(call(), call(0.38, None, 1.0))
+
+
+def test_vividness_for_every_model(client, files):
+    """0 gives the gray photo, more gives stronger colour, for models with and without bins."""
+    colour = handle_file(str(files["colour"]))
+    for name in ("regression-l2", "lite0-unet"):
+        chroma = []
+        for v in (0, 1, 2):
+            rgb = np.asarray(Image.open(client.predict(colour, name, None, None, v, api_name="/colorize")), dtype=int)
+            chroma.append(np.abs(rgb - rgb.mean(-1, keepdims=True)).mean())
+        assert chroma[0] < 0.6 and chroma[0] < chroma[1] < chroma[2], (name, chroma)
+    with pytest.raises(AppError, match="vividness must be a number, not 'lots'"):
+        client.predict(colour, "vae", None, None, "lots", api_name="/colorize")
+
+
+def test_the_page_starts_from_the_shipped_settings(weights, monkeypatch):
+    """The Colorize tab's controls show each model's shipped settings, at start and after
+    switching models, as read from its config.json by the test itself."""
+    monkeypatch.setenv("COLORCORE_WEIGHTS", str(weights))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    from demo import app
+    from demo import engine as E
+
+    E._models.clear()
+    try:
+        blocks = app.build_demo()
+        sliders = {b.elem_id: b for b in blocks.blocks.values() if getattr(b, "elem_id", None) in
+                   ("temperature", "vividness")}
+        start = shipped_defaults(weights, E.FLAGSHIP)
+        assert sliders["temperature"].value == pytest.approx(start["temperature"])
+        assert sliders["vividness"].value == pytest.approx(start["vividness"])
+        for spec in all_specs():
+            temperature, vividness, *_ = app.model_changed(spec.name)
+            expected = shipped_defaults(weights, spec.name)
+            assert temperature["visible"] is (expected["temperature"] is not None), spec.name
+            if expected["temperature"] is not None:
+                assert temperature["value"] == pytest.approx(expected["temperature"]), spec.name
+            assert vividness["value"] == pytest.approx(expected["vividness"]), spec.name
+    finally:
+        E._models.clear()
+
+
+def test_kept_results_redraw_without_the_model(monkeypatch):
+    """The uncertainty map and the reveal come from what the last colorize kept."""
+    from demo import app
+    from demo import engine as E
+
+    def boom(*a, **k):
+        raise AssertionError("the model ran again")
+
+    monkeypatch.setattr(E, "colorize_photo", boom)
+    gray, after, original = (Image.new("RGB", (40, 30), c) for c in ((90, 90, 90), (200, 40, 40), (10, 200, 10)))
+    kept = {"gray": app._jpeg(gray), "after": app._jpeg(after), "original": app._jpeg(original),
+            "share": np.full((8, 8), 0.9, np.float16)}
+    unsure = app.toggle_unsure(kept, True)
+    assert unsure["visible"] is True and unsure["value"].size[0] == 40
+    assert app.toggle_unsure(kept, False)["visible"] is False
+    assert app.toggle_unsure({**kept, "share": None}, True)["visible"] is False
+    left, right = app.reveal_view(kept, app.REVEAL[1])
+    assert np.asarray(left)[0, 0, 0] > 150 and np.asarray(right)[0, 0, 1] > 150  # colorized, then the original
+    left, right = app.reveal_view(kept, app.REVEAL[0])
+    assert abs(int(np.asarray(left)[0, 0, 0]) - 90) < 4 and np.asarray(right)[0, 0, 0] > 150
+
+
 def test_bad_options_are_clear_errors(client, files):
     gray = handle_file(str(files["gray"]))
     with pytest.raises(AppError, match="temperature must be a number, not 'hot'"):
@@ -247,23 +337,28 @@ def test_bad_options_are_clear_errors(client, files):
 def test_ui_colorize_view(client, files):
     """The Colorize button's event: before/after pair, uncertainty map, PNG, status line."""
     bins = next(s.name for s in all_specs() if s.kind == "bins")
-    pair, unsure, download, status = client.predict(handle_file(str(files["colour"])), bins, 0.38, 0, True,
-                                                     api_name="/colorize_view")
+    pair, unsure, download, status, reveal = client.predict(handle_file(str(files["colour"])), bins, 0.38, 1.0, 0,
+                                                             True, api_name="/colorize_view")
     before, after = (Image.open(p) for p in pair)
     assert before.size == after.size == Image.open(files["colour"]).size
     b = np.asarray(before.convert("RGB"), dtype=int)
     assert np.abs(b[..., 0] - b[..., 1]).max() <= 2, "'before' shows what the model sees: the lightness"
-    assert unsure["visible"] is True and Image.open(unsure["value"]).size == before.size
+    assert unsure["visible"] is True
+    legend = Image.open(unsure["value"])  # the map at most 1024 px wide, its colour scale under it
+    assert legend.size[0] == before.size[0] and legend.size[1] > before.size[1]
     assert download["value"].endswith(f"cat-colorized-{bins}.png")
-    assert bins in status and "uncertainty" in status
-    _, unsure, _, status = client.predict(handle_file(str(files["gray"])), "regression-l2", 0.38, 0, True,
-                                          api_name="/colorize_view")
+    assert bins in status and "uncertainty" in status and "took " in status
+    assert reveal["visible"] is True and "in colour" in status  # a colour photo: its original can be revealed
+    _, unsure, _, status, reveal = client.predict(handle_file(str(files["gray"])), "regression-l2", 0.38, 1.0, 0,
+                                                  True, api_name="/colorize_view")
     assert unsure["visible"] is False and "regression-l2" in status  # no distribution, no map
+    assert reveal["visible"] is False  # nothing to reveal for a black-and-white photo
 
 
 def test_compare_against_colour_original(client, files):
     names = ["lite0-unet", "vae", "regression-l2"]
-    gallery, table, note = client.predict(handle_file(str(files["colour"])), names, 0, api_name="/compare")
+    gallery, table, note, archive, _, closer = client.predict(handle_file(str(files["colour"])), names, 0,
+                                                              api_name="/compare")
     captions = [g["caption"] for g in gallery]
     assert captions[0] == "original (ground truth)"
     for caption, name in zip(captions[1:], names):
@@ -273,18 +368,130 @@ def test_compare_against_colour_original(client, files):
     rows = {r[0]: r for r in table["data"]}
     assert list(rows) == ["ground truth", "gray (lightness only)", *names]
     for name in names:
-        psnr, auc_, cf = (float(v) for v in rows[name][2:])
-        assert 5 < psnr < 60 and 0 < auc_ <= 1 and cf >= 0
-    assert float(rows["ground truth"][4]) > 10  # the cat photo is colourful
+        seconds, psnr, auc_, cf = rows[name][1:]  # numbers, not strings
+        assert all(isinstance(v, float) for v in rows[name][1:])
+        assert 5 < psnr < 60 and 0 < auc_ <= 1 and cf >= 0 and seconds > 0
+    assert rows["ground truth"][4] > 10  # the cat photo is colourful
     assert "ground truth" in note
+    # the page marks the best model's value of each column: highest PSNR and AuC, quickest,
+    # colourfulness closest to the ground truth's
+    bold = [[("bold" in c) for c in row] for row in table["metadata"]["styling"]]
+    models = {r[0]: (r, b) for r, b in zip(table["data"], bold) if r[0] in names}
+    truth_cf = rows["ground truth"][4]
+    for col, best in ((1, min(names, key=lambda n: rows[n][1])), (2, max(names, key=lambda n: rows[n][2])),
+                      (3, max(names, key=lambda n: rows[n][3])),
+                      (4, min(names, key=lambda n: abs(rows[n][4] - truth_cf)))):
+        assert [n for n in names if models[n][1][col]] == [best], col
+    assert not any(any(b) for r, b in zip(table["data"], bold) if r[0] not in names)
+    # every full-size result in one zip, and a closer look at the first against the original
+    import zipfile
+
+    with zipfile.ZipFile(archive) as z:
+        assert sorted(z.namelist()) == sorted(f"cat-colorized-{n}.png" for n in names)
+        assert all(Image.open(z.open(n)).size == Image.open(files["colour"]).size for n in z.namelist())
+    assert len(closer) == 2
 
 
 def test_compare_black_and_white_photo_and_all_models(client, files):
     names = [s.name for s in all_specs()]
-    gallery, table, note = client.predict(handle_file(str(files["gray"])), names, 0, api_name="/compare")
+    gallery, table, note, *_ = client.predict(handle_file(str(files["gray"])), names, 0, api_name="/compare")
     assert [g["caption"].split(" · ")[0] for g in gallery] == ["input (black and white)", *names]
     assert table["headers"] == ["model", "time (s)"] and len(table["data"]) == len(names)
     assert "no ground truth" in note
+
+
+def test_every_png_handed_back_says_it_was_colorized(client, files, weights):
+    png = client.predict(handle_file(str(files["gray"])), "eccv16", None, None, None, api_name="/colorize")
+    chunks = read_stamp(png)
+    config = json.loads((weights / "eccv16" / "config.json").read_text())
+    assert chunks["Colorized"] == "true" and chunks["Model"] == "eccv16"
+    assert chunks["Software"].startswith("colorcore ") and "guess" in chunks["Description"]
+    assert chunks["Weights-SHA256"] == config["sha256"]
+    assert json.loads(chunks["Settings"]) == {"temperature": 0.55, "vividness": 1.25, "seed": None,
+                                             "confidence_fade": False}  # the shipped settings, resolved
+    png = client.predict(handle_file(str(files["gray"])), "vae", None, 7, 0.5, api_name="/colorize")
+    assert json.loads(read_stamp(png)["Settings"]) == {"temperature": None, "vividness": 0.5, "seed": 7,
+                                                      "confidence_fade": False}
+    *_, archive, _, _ = client.predict(handle_file(str(files["colour"])), ["lite0-unet", "vae"], 0,
+                                       api_name="/compare")
+    import zipfile
+
+    with zipfile.ZipFile(archive) as z:
+        assert [read_stamp(z.open(n))["Model"] for n in sorted(z.namelist())] == ["lite0-unet", "vae"]
+
+
+def _zip_of(path: Path, members: dict[str, bytes]) -> Path:
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    return path
+
+
+def test_a_batch_of_photos_and_zips(client, files, tmp_path):
+    """3 photos, a zip holding 2 more (and things that are not photos), and a bad file:
+    5 results in the gallery and the zip, each stamped, and the bad file named."""
+    import zipfile
+
+    colour, gray = files["colour"].read_bytes(), files["gray"].read_bytes()
+    singles = [files["colour"], files["gray"], photo(tmp_path / "dog.png", size=(80, 60))]
+    archive = _zip_of(tmp_path / "album.zip", {"trip/cat.png": colour, "trip/b.png": gray, "trip/readme.txt": b"hi",
+                                               "__MACOSX/trip/._b.png": b"junk", ".hidden.png": gray})
+    bad = files["bad"]["not an image"][0]
+    gallery, out, status = client.predict([handle_file(str(p)) for p in [*singles, archive, bad]], "default",
+                                          None, None, api_name="/colorize_batch")
+    names = ["cat-colorized.png", "cat_gray-colorized.png", "dog-colorized.png", "cat-colorized-2.png",
+             "b-colorized.png"]
+    assert [g["caption"] for g in gallery] == names
+    with zipfile.ZipFile(out) as z:
+        assert z.namelist() == names
+        sizes = [Image.open(z.open(n)).size for n in names]
+        assert all(read_stamp(z.open(n))["Model"] == "lite0-unet" for n in names)
+    assert sizes == [(96, 64), (96, 64), (80, 60), (96, 64), (96, 64)]  # full size, whatever the gallery shows
+    assert "5 of 6 photos" in status and "notes.png: not an image file" in status
+
+
+def test_bad_batches_are_refused_whole(client, files, tmp_path):
+    def refused(paths, *words):
+        with pytest.raises(AppError) as e:
+            client.predict([handle_file(str(p)) for p in paths], "default", None, None, api_name="/colorize_batch")
+        assert all(w in str(e.value) for w in words), str(e.value)
+
+    refused([_zip_of(tmp_path / "empty.zip", {"notes.txt": b"no photos"})], "empty.zip", "holds no photos")
+    fake = tmp_path / "fake.zip"
+    fake.write_bytes(b"PK\x03\x04 this is not a zip at all")
+    refused([fake], "fake.zip", "not a readable zip")
+    refused([files["bad"]["not an image"][0]], "None of the photos", "notes.png: not an image file")
+    with pytest.raises(AppError, match="Add some photos"):
+        client.predict([], "default", None, None, api_name="/colorize_batch")
+
+
+def test_batch_limits(tmp_path, monkeypatch):
+    """Past the photo limit, a zip listing too many entries, and a member that unpacks
+    past the upload limit (whatever its header says) are refused before decoding."""
+    from demo import batch as B
+
+    stem = lambda n: Path(n).stem  # noqa: E731
+    monkeypatch.setattr(B, "MAX_PHOTOS", 3)
+    one = photo(tmp_path / "a.png")
+    with pytest.raises(B.BatchError, match="more than 3 photos"):
+        B.expand([(str(one), "a.png", "a")] * 4, 10**6, stem)
+    assert len(B.expand([(str(one), "a.png", "a")] * 3, 10**6, stem)) == 3
+    many = _zip_of(tmp_path / "many.zip", {f"{i}.txt": b"" for i in range(B.MAX_ZIP_ENTRIES + 1)})
+    with pytest.raises(B.BatchError, match="1,001 entries"):
+        B.expand([(str(many), "many.zip", "many")], 10**6, stem)
+    bomb = _zip_of(tmp_path / "bomb.zip", {"big.png": bytes(2_000_000)})  # 2 MB of zeros, a few kB packed
+    with pytest.raises(B.BatchError, match="big.png unpacks to 2,000,000 bytes"):
+        B.expand([(str(bomb), "bomb.zip", "bomb")], 10**6, stem)
+    lying = bytearray(bomb.read_bytes())  # the same member, its sizes in both headers claiming 100 bytes
+    for header, offset in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):
+        at = lying.index(header) + offset
+        lying[at:at + 4] = (100).to_bytes(4, "little")
+    liar = tmp_path / "liar.zip"
+    liar.write_bytes(bytes(lying))
+    with pytest.raises(B.BatchError, match="liar.zip"):
+        B.expand([(str(liar), "liar.zip", "liar")], 10**6, stem)
 
 
 def test_compare_needs_a_model(client, files):
@@ -314,10 +521,10 @@ def test_file_over_the_upload_limit(client, server, files):
     assert Image.open(client.predict(handle_file(str(files["gray"])), api_name="/colorize")).mode == "RGB"
 
 
-def _http_colorize(base: str, path: Path, model="default"):
+def _http_colorize(base: str, path: Path, model="default", settings=(None, None, None)):
     """The plain-HTTP recipe from demo/README.md: upload, call, read the event stream."""
     uploaded = httpx.post(base + "gradio_api/upload", files={"files": (path.name, path.read_bytes())}).json()[0]
-    data = [{"path": uploaded, "orig_name": path.name, "meta": {"_type": "gradio.FileData"}}, model, None, None]
+    data = [{"path": uploaded, "orig_name": path.name, "meta": {"_type": "gradio.FileData"}}, model, *settings]
     event = httpx.post(base + "gradio_api/call/colorize", json={"data": data}).json()["event_id"]
     stream = httpx.get(base + f"gradio_api/call/colorize/{event}", timeout=120).text
     kind = re.search(r"^event: (\w+)", stream, re.M).group(1)
@@ -332,6 +539,11 @@ def test_plain_http(server, files):
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     kind, payload = _http_colorize(server.url, files["bad"]["not an image"][0])
     assert kind == "error" and "notes.png: not an image file" in payload["error"]
+    # a script written before vividness was added leaves it out: the model's own
+    kind, payload = _http_colorize(server.url, files["gray"], "eccv16", (None, None))
+    assert kind == "complete", payload
+    png = httpx.get(payload[0]["url"]).content
+    assert json.loads(read_stamp(io.BytesIO(png))["Settings"])["vividness"] == SHIPPED_SETTINGS["eccv16"]["vividness"]
 
 
 # --------------------------------------------------------------------------
@@ -471,10 +683,10 @@ def test_a_result_is_stored_once(server, files, tmp_path):
     uploaded = httpx.post(server.url + "gradio_api/upload", files={"files": (path.name, path.read_bytes())}).json()[0]
     photo_data = {"path": uploaded, "orig_name": path.name, "meta": {"_type": "gradio.FileData"}}
     event = httpx.post(server.url + "gradio_api/call/colorize_view",
-                       json={"data": [photo_data, "lite0-unet", 0.38, 0, False]}).json()["event_id"]
+                       json={"data": [photo_data, "lite0-unet", 0.38, None, 0, False]}).json()["event_id"]
     stream = httpx.get(server.url + f"gradio_api/call/colorize_view/{event}", timeout=120).text
     assert "event: complete" in stream, stream[-500:]
-    pair, _, download, _ = json.loads(re.findall(r"^data: (.*)$", stream, re.M)[-1])
+    pair, _, download, *_ = json.loads(re.findall(r"^data: (.*)$", stream, re.M)[-1])
     assert pair[1]["path"] == download["value"]["path"], "the slider shows a second copy of the result"
     assert len(_results_named(server, stem)) == 1, _results_named(server, stem)
     kind, _ = _http_colorize(server.url, path)  # the API endpoint, too
@@ -554,11 +766,17 @@ def test_batched_forward_passes_match_single_ones(engine, files):
     real_predict = colorizer.predict
     calls = []
 
-    def slow_predict(x, temperature=None, seed=None):
+    def slow_predict(x, temperature=None, seed=None, vividness=None):
         calls.append(len(x))
         if len(calls) == 1:
             release.wait(10)  # hold the first batch until the others are queued
-        return real_predict(x, temperature, seed)
+        return real_predict(x, temperature, seed, vividness=vividness)
+
+    def wait_for(condition):
+        deadline = time.monotonic() + 30
+        while not condition():
+            assert time.monotonic() < deadline, "the batcher never got the requests"
+            time.sleep(0.01)
 
     batcher = engine.Batcher()
     engine_batcher, engine.BATCHER = engine.BATCHER, batcher
@@ -572,13 +790,11 @@ def test_batched_forward_passes_match_single_ones(engine, files):
 
         first = threading.Thread(target=go, args=(0,))
         first.start()
-        while not calls:
-            time.sleep(0.01)
+        wait_for(lambda: calls)
         rest = [threading.Thread(target=go, args=(i,)) for i in (1, 2, 3)]
         for t in rest:
             t.start()
-        while batcher._queue.qsize() < 3:
-            time.sleep(0.01)
+        wait_for(lambda: batcher._queue.qsize() >= 3)
         release.set()
         for t in [first, *rest]:
             t.join(30)
@@ -615,10 +831,13 @@ def test_examples_are_written_outside_the_repository(tmp_path, monkeypatch):
     from demo import engine as E
 
     monkeypatch.setattr(E, "CACHE", tmp_path / "cache")
-    paths = [Path(p) for p in E.example_photos()]
-    assert [p.stem for p in paths] == ["astronaut", "coffee", "chelsea", "rocket", "camera", "moon"]
-    assert all(p.is_file() and ROOT not in p.parents for p in paths)
-    assert Image.open(paths[4]).mode == "L"  # camera: a real black-and-white photo
+    examples = E.example_photos()
+    bw, colour = ([Path(p) for p in examples[k]] for k in ("bw", "colour"))
+    assert [p.stem for p in bw] == ["camera", "chelsea-bw", "astronaut-bw", "moon", "coffee-bw"]
+    assert [p.stem for p in colour] == ["astronaut", "coffee", "chelsea", "rocket"]
+    assert all(p.is_file() and ROOT not in p.parents for p in bw + colour)
+    assert all(Image.open(p).mode == "L" for p in bw)  # black and white first: what visitors bring
+    assert all(E.is_colour(E.decode(p)) for p in colour)
     assert not list((ROOT / "demo").glob("*.png"))
 
 
@@ -644,7 +863,7 @@ def test_space_staging(tmp_path):
 
     out = publish.stage(tmp_path / "space")
     assert (out / "README.md").read_text().startswith("---\ntitle:")
-    for f in ("demo/app.py", "demo/engine.py", "colorcore/pipeline.py", "colorcore/assets/ab_gamut.npz",
+    for f in ("demo/app.py", "demo/engine.py", "demo/batch.py", "colorcore/pipeline.py", "colorcore/assets/ab_gamut.npz",
               "requirements.txt"):
         assert (out / f).is_file(), f
     assert "gradio==" in (out / "requirements.txt").read_text()
@@ -692,8 +911,15 @@ def test_uncertainty_map_is_dark_where_sure_and_bright_where_unsure():
     from demo import engine as E
 
     entropy = torch.linspace(0, 1, 16).repeat(8, 1) * math.log(229)  # sure on the left, unsure on the right
-    result = E.Colorized("x", Image.new("RGB", (64, 32)), entropy, math.log(229), 0.0, 0.38, None)
-    picture, mean = E.uncertainty_map(result, Image.new("L", (64, 32), 128))
+    result = E.Colorized("x", Image.new("RGB", (640, 320)), entropy, math.log(229), 0.0, 0.38, None)
+    share = E.uncertainty_share(result)
+    assert share.shape == (8, 16) and share.dtype == np.float16  # small enough to keep with the result
+    picture, mean = E.uncertainty_map(share, Image.new("L", (640, 320), 128))
     a = np.asarray(picture, dtype=float).sum(-1)
-    assert picture.size == (64, 32) and abs(mean - 0.5) < 0.01
-    assert a[:, :8].mean() < a[:, 28:36].mean() < a[:, -8:].mean()
+    assert picture.size[0] == 640 and picture.size[1] > 320 and abs(mean - 0.5) < 0.01
+    assert a[:320, :80].mean() < a[:320, 280:360].mean() < a[:320, -80:].mean()
+    legend = a[320:]  # the colour scale: dark on the left, bright on the right, labels in black
+    bar = legend[legend.shape[0] // 4]
+    assert bar[40:80].mean() < bar[300:340].mean() < bar[-80:-40].mean()
+    assert (legend[60:] < 60).sum() > 50  # the labels under the bar: dark text on the white ground
+    assert E.uncertainty_share(E.Colorized("y", result.image, None, 0.0, 0.0, None, None)) is None
