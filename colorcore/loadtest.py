@@ -9,7 +9,11 @@ temp folders), then
    lightness, every bad one as an error naming the file and the problem;
 2. bursts --burst calls at once, more than the queue holds: the ones over the
    limit must get an immediate "queue is full" answer (HTTP 503), never a
-   timeout, and the accepted ones must still complete.
+   timeout, and the accepted ones must still complete;
+3. sends the largest photo once more: the server must still answer it in full.
+
+The good photos come at real sizes, from 256x256 to 12 MP (PHOTO_SIZES), and the
+report gives the latency of each size.
 
 It prints throughput, p50/p95/p99 latency, peak server memory (VmHWM of the
 server process) and the outcome counts, and writes them to --out (Markdown).
@@ -173,17 +177,20 @@ class Outcome:
 
 def colorize_http(client, base: str, name: str, data: bytes, model: str = "default", timeout: float = 120) -> Outcome:
     """Upload, call /colorize, read the event stream, fetch the PNG. Never raises:
-    a transport failure or a timeout is a "failed" Outcome."""
+    a transport failure or a timeout is a "failed" Outcome; HTTP 429 (this client's
+    upload budget spent) is "busy", as the full queue's 503 is."""
     import httpx
 
     t0 = time.perf_counter()
     try:
         up = client.post(base + "gradio_api/upload", files={"files": (name, data)}, timeout=timeout)
+        if up.status_code == 429:
+            return Outcome("busy", _detail(up), seconds=time.perf_counter() - t0)
         if up.status_code != 200:
             return Outcome("error", f"upload refused ({up.status_code}): {up.text[:300]}",
                            seconds=time.perf_counter() - t0)
         path = up.json()[0]
-        payload = {"data": [{"path": path, "orig_name": name, "meta": {"_type": "gradio.FileData"}}, model, None, None]}
+        payload = {"data": [{"path": path, "orig_name": name, "meta": {"_type": "gradio.FileData"}}, model, None, None, None]}
         call = client.post(base + "gradio_api/call/colorize", json=payload, timeout=timeout)
         if call.status_code == 503:
             return Outcome("busy", _detail(call), seconds=time.perf_counter() - t0)
@@ -275,19 +282,34 @@ def _badfiles():
     return badfiles
 
 
-def photo_jobs(seed: int = 0) -> list[Job]:
-    """Good, small, ordinary photos: gray and colour, JPEG and PNG, landscape and portrait."""
+# Real sizes, from a thumbnail to a 12-megapixel camera photo, with the share of the good
+# requests each gets: mostly small and medium, as a public demo sees them.
+PHOTO_SIZES = (((256, 256), "L", "PNG", 0.25), ((640, 480), "L", "JPEG", 0.25), ((1024, 768), "RGB", "JPEG", 0.2),
+               ((2048, 1536), "L", "JPEG", 0.15), ((3000, 4000), "RGB", "JPEG", 0.1), ((4000, 3000), "L", "JPEG", 0.05))
+
+
+def size_label(size: tuple[int, int]) -> str:
+    return f"{size[0]}x{size[1]} ({size[0] * size[1] / 1e6:.1f} MP)"
+
+
+def photo_jobs(seed: int = 0) -> list[tuple[Job, float]]:
+    """Good photos at real sizes (PHOTO_SIZES), with film-like grain so that they weigh what
+    real photos do (a 12 MP JPEG of several MB), each with its share of the good requests."""
+    from PIL import Image
+
     from .io import load_image
 
     badfiles = _badfiles()
-    specs = [("gray.jpg", (320, 240), "L", "JPEG"), ("colour.png", (256, 256), "RGB", "PNG"),
-             ("scan.png", (400, 300), "L", "PNG"), ("portrait.jpg", (240, 320), "RGB", "JPEG")]
+    rng = np.random.default_rng(seed)
     jobs = []
-    for i, (name, size, mode, fmt) in enumerate(specs):
-        im = badfiles.photo(*size, seed=seed + i).convert(mode)
+    for i, (size, mode, fmt, share) in enumerate(PHOTO_SIZES):
+        smooth = np.asarray(badfiles.photo(*size, seed=seed + i), dtype=np.float32)
+        grain = rng.normal(0, 8, smooth.shape[:2])[..., None].astype(np.float32)
+        im = Image.fromarray(np.clip(smooth + grain, 0, 255).astype(np.uint8), "RGB").convert(mode)
         data = badfiles.encode(im, fmt, **({"quality": 90} if fmt == "JPEG" else {}))
         rgb = np.asarray(load_image(data))
-        jobs.append(Job(f"photo {size[0]}x{size[1]} {fmt} {mode}", name, data, None, im.size, _lab_l(rgb)))
+        name = f"photo-{size[0]}x{size[1]}.{'jpg' if fmt == 'JPEG' else 'png'}"
+        jobs.append((Job(f"photo {size_label(size)} {fmt} {mode}", name, data, None, im.size, _lab_l(rgb)), share))
     return jobs
 
 
@@ -309,15 +331,19 @@ def corpus_jobs() -> tuple[list[Job], list[Job]]:
 
 
 def plan(n: int, bad_share: float, seed: int) -> list[Job]:
-    """n jobs: a share of bad files, the rest good (ordinary photos, and now and then an awkward
-    but valid file from the corpus), shuffled with the seed."""
+    """n jobs: a share of bad files, the rest good (photos at real sizes in their shares, and
+    now and then an awkward but valid file from the corpus), shuffled with the seed."""
     rng = random.Random(seed)
     photos = photo_jobs(seed)
     odd, bad = corpus_jobs()
     n_bad = round(n * bad_share)
-    n_odd = round((n - n_bad) * 0.25)
+    n_odd = round((n - n_bad) * 0.1)
     jobs = [bad[i % len(bad)] for i in range(n_bad)] + [odd[i % len(odd)] for i in range(n_odd)]
-    jobs += [photos[i % len(photos)] for i in range(n - len(jobs))]
+    n_photos = n - len(jobs)
+    counts = [round(n_photos * share) for _, share in photos]
+    counts[0] += n_photos - sum(counts)
+    for (job, _), k in zip(photos, counts):
+        jobs += [job] * k
     rng.shuffle(jobs)
     return jobs
 
@@ -363,6 +389,7 @@ class LoadResult:
     latencies_bad: list[float] = field(default_factory=list)  # the bad files' share of latencies
     problems: list[str] = field(default_factory=list)
     per_kind: dict[str, list[int]] = field(default_factory=dict)  # kind -> [expected, unexpected]
+    latency_by_kind: dict[str, list[float]] = field(default_factory=dict)
 
 
 def run_load(base: str, jobs: list[Job], clients: int, model: str, timeout: float, max_seconds: float) -> LoadResult:
@@ -376,10 +403,14 @@ def run_load(base: str, jobs: list[Job], clients: int, model: str, timeout: floa
     counts = {"good ok": 0, "bad with its error": 0, "unexpected": 0, "busy": 0, "not sent (time limit)": 0}
     problems: list[str] = []
     per_kind: dict[str, list[int]] = {}
+    load_kind: dict[str, list[float]] = {}
     deadline = time.monotonic() + max_seconds
 
-    def worker() -> None:
-        with httpx.Client(limits=httpx.Limits(max_connections=4)) as client:
+    def worker(k: int) -> None:
+        # Each client its own address (the server trusts X-Forwarded-For from loopback, as behind
+        # a proxy), so that the per-address upload budget applies per client, as for real visitors.
+        address = {"X-Forwarded-For": f"10.0.{k // 250}.{k % 250 + 1}"}
+        with httpx.Client(limits=httpx.Limits(max_connections=4), headers=address) as client:
             while True:
                 with lock:
                     if not todo:
@@ -393,6 +424,7 @@ def run_load(base: str, jobs: list[Job], clients: int, model: str, timeout: floa
                 good, why = judge(job, out)
                 with lock:
                     latencies.append(out.seconds)
+                    load_kind.setdefault(job.kind, []).append(out.seconds)
                     if job.words is not None:
                         latencies_bad.append(out.seconds)
                     row = per_kind.setdefault(job.kind, [0, 0])
@@ -407,12 +439,12 @@ def run_load(base: str, jobs: list[Job], clients: int, model: str, timeout: floa
                         problems.append(f"#{i} {job.kind} ({job.name}): {why}")
 
     t0 = time.perf_counter()
-    threads = [threading.Thread(target=worker, name=f"client-{k}") for k in range(clients)]
+    threads = [threading.Thread(target=worker, args=(k,), name=f"client-{k}") for k in range(clients)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    return LoadResult(time.perf_counter() - t0, latencies, counts, latencies_bad, problems, per_kind)
+    return LoadResult(time.perf_counter() - t0, latencies, counts, latencies_bad, problems, per_kind, load_kind)
 
 
 @dataclass
@@ -437,7 +469,8 @@ def run_burst(base: str, job: Job, n: int, model: str, timeout: float) -> BurstR
         up = c.post(base + "gradio_api/upload", files={"files": (job.name, job.data)}, timeout=timeout)
         up.raise_for_status()
         path = up.json()[0]
-    payload = {"data": [{"path": path, "orig_name": job.name, "meta": {"_type": "gradio.FileData"}}, model, None, None]}
+    payload = {"data": [{"path": path, "orig_name": job.name, "meta": {"_type": "gradio.FileData"}}, model, None, None,
+                        None]}
     barrier = threading.Barrier(n)
     answers: list[tuple[str, str, float]] = [("", "", 0.0)] * n
 
@@ -521,9 +554,11 @@ def report(args, command: str, load: LoadResult, burst: BurstResult | None, memo
         f"server: `demo/app.py` on 127.0.0.1, its own queue and concurrency settings.", "",
         "## Mixed load", "",
         f"{args.clients} concurrent clients, {len(lat)} requests answered of {args.requests} planned "
-        f"({args.bad_share:.0%} bad files, the rest ordinary photos of 240x320 to 400x300 px and some awkward but "
+        f"({args.bad_share:.0%} bad files, the rest photos at real sizes from 256x256 to 12 MP and some awkward but "
         "valid files from tests/badfiles.py); each request = upload + call + event stream + PNG download, "
-        "timed from the upload's start to the PNG's last byte. The clients run on the same machine as the server.",
+        "timed from the upload's start to the PNG's last byte. Each client speaks from its own address "
+        "(X-Forwarded-For), so the per-address upload budget applies per client. The clients run on the same "
+        "machine as the server.",
         "",
         "| figure | value |", "| --- | --- |",
         f"| wall time | {load.wall_s:.1f} s |",
@@ -535,6 +570,18 @@ def report(args, command: str, load: LoadResult, burst: BurstResult | None, memo
         f"| server peak RSS (VmHWM) during the mixed load | {memory['peak_mixed']:.0f} MB |",
     ]
     lines += [f"| {k} | {v} |" for k, v in load.counts.items()]
+    lines += [f"| server RSS after the mixed load and the burst | {memory['after']:.0f} MB |"]
+    lines += ["", "Good photos by size (JPEG/PNG bytes as uploaded; latency of the whole request):", "",
+              "| photo | bytes | requests | p50 | p95 | max |", "| --- | --- | --- | --- | --- | --- |"]
+    for job, _ in photo_jobs(args.seed):
+        lat_k = load.latency_by_kind.get(job.kind, [])
+        lines.append(f"| {job.kind} | {len(job.data) / 1e6:.2f} MB | {len(lat_k)} | {percentile(lat_k, 50):.2f} s | "
+                     f"{percentile(lat_k, 95):.2f} s | {max(lat_k, default=float('nan')):.2f} s |")
+    lines += ["", f"Memory bound: the demo runs at most {memory['concurrency']} colorizations at once "
+              "(COLORCORE_DEMO_CONCURRENCY) and refuses photos over its own pixel limit (COLORCORE_DEMO_MAX_PIXELS, "
+              "16 MP) from the header, before decoding, so its peak is bounded by start-up plus two of the largest "
+              "photos in flight; the peaks above are that with 12 MP photos in the mix, and the row after the load "
+              "says what the server keeps (the models and the allocator's free lists, not the photos)."]
     lines += ["", "Outcome by kind (expected / unexpected):", "", "| kind | expected | unexpected |",
               "| --- | --- | --- |"]
     lines += [f"| {k} | {v[0]} | {v[1]} |" for k, v in sorted(load.per_kind.items())]
@@ -554,7 +601,8 @@ def report(args, command: str, load: LoadResult, burst: BurstResult | None, memo
                   f"The busy answer's text: `{burst.busy_message}`"]
     tracebacks = server_log.count("Traceback")
     lines += ["", "## Server", "",
-              f"- still serving at the end: {'yes' if alive else 'NO'}",
+              f"- still serving at the end: {'yes' if alive else 'NO'}; a 12 MP photo after the burst: "
+              f"{memory['healthy']}",
               f"- tracebacks in the server log: {tracebacks}"]
     return "\n".join(lines) + "\n"
 
@@ -593,7 +641,7 @@ def main(argv: list[str] | None = None) -> int:
             import httpx
 
             with httpx.Client() as c:  # the model loads on the first call: not part of the figures
-                first = photo_jobs(args.seed)[0]
+                first = photo_jobs(args.seed)[0][0]
                 warm = colorize_http(c, server.url, first.name, first.data, args.model, args.timeout)
             if warm.status != "ok":
                 print(f"warm-up call failed: {warm.status} {warm.message}", file=sys.stderr)
@@ -608,9 +656,18 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"burst: {args.burst} calls at once...", flush=True)
                     burst = run_burst(server.url, big, args.burst, args.model, args.timeout)
             peak = max([server.peak_rss_mb() or 0.0, *watch.samples])
-            alive = server.alive()
+            with httpx.Client() as c:  # healthy afterwards: the largest photo, answered in full
+                last = photo_jobs(args.seed)[-1][0]
+                after = colorize_http(c, server.url, last.name, last.data, args.model, args.timeout)
+                ok, why = judge(last, after)
+                healthy = f"answered in {after.seconds:.2f} s" if ok else f"FAILED ({why})"
+            time.sleep(2)
+            after_rss = server.rss_mb() or float("nan")
+            alive = server.alive() and ok
             log = server.log_text()
-    memory = {"idle": idle, "peak": peak, "peak_mixed": peak_mixed, "load_before": load_before, "load_after": load_average()}
+    memory = {"idle": idle, "peak": peak, "peak_mixed": peak_mixed, "load_before": load_before,
+              "load_after": load_average(), "after": after_rss, "healthy": healthy,
+              "concurrency": int(server.env.get("COLORCORE_DEMO_CONCURRENCY", 2))}
     text = report(args, command, load, burst, memory, log, alive)
     print(text)
     if args.out:

@@ -467,3 +467,15 @@ def test_weights_are_only_ever_safetensors(use_weights, tmp_path):
     with pytest.raises(colorcore.WeightsCorrupt, match="not a valid safetensors"):
         colorcore.load_colorizer("default", weights=evil)
     assert not marker.exists()
+
+
+def test_the_load_test_sends_photos_at_real_sizes():
+    """results/loadtest.md is measured on photos from a thumbnail to 12 MP, each in its share."""
+    from colorcore.loadtest import PHOTO_SIZES, plan
+
+    jobs = plan(100, 0.25, seed=0)
+    sizes = [j.size for j in jobs if j.kind.startswith("photo ")]
+    assert {s for s, *_ in PHOTO_SIZES} == set(sizes)
+    assert min(w * h for w, h in sizes) <= 256 * 256 and max(w * h for w, h in sizes) >= 12_000_000
+    assert sum(w * h >= 12_000_000 for w, h in sizes) >= 0.1 * len(sizes)
+    assert sum(j.words is not None for j in jobs) == 25
