@@ -35,7 +35,6 @@ from .metrics import ab_accuracy_curve, auc, colorfulness, psnr
 from .models import get_spec
 from .provenance import STARTED_FROM, started_from
 
-LOG_FIELDS = ["step", "epoch", "lr", "images_per_s", "wall_s"]
 VAL_FIELDS = ["val_psnr", "val_colorfulness", "val_auc"]
 
 

@@ -170,7 +170,6 @@ class Batcher:
         self._queue: queue.Queue = queue.Queue()
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
-        self.batch_sizes: list[int] = []  # recent batch sizes, for the tests and the log
 
     def predict(self, colorizer: Colorizer, x: torch.Tensor, temperature: float | None,
                 vividness: float | None = None) -> dict:
@@ -207,7 +206,6 @@ class Batcher:
         colorizer, _, (temperature, vividness), _ = chunk[0]
         try:
             out = colorizer.predict(torch.cat([x for _, x, _, _ in chunk]), temperature, vividness=vividness)
-            self.batch_sizes = (self.batch_sizes + [len(chunk)])[-100:]
             for j, (_, _, _, fut) in enumerate(chunk):
                 fut.set_result({k: v[j:j + 1] for k, v in out.items()})
         except BaseException as e:  # noqa: BLE001 - handed to every waiting request

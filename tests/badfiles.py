@@ -1,5 +1,5 @@
 """A corpus of awkward and broken image files, generated on the spot (nothing is
-downloaded), for tests/test_bad_inputs.py and `python -m colorcore.loadtest`.
+downloaded), for tests/test_bad_inputs.py and `python scripts/loadtest.py`.
 
 Each Case says what a correct program does with the file: `ok` (a valid output:
 same size as the decoded input, its Lab lightness kept) or `error` (a clear

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
-torch.set_num_threads(2)
 
 
 def gradient_photo(w: int = 96, h: int = 64, seed: int = 0) -> Image.Image:
@@ -20,16 +18,10 @@ def gradient_photo(w: int = 96, h: int = 64, seed: int = 0) -> Image.Image:
 
 @pytest.fixture(scope="session")
 def random_weights(tmp_path_factory):
-    """A weights folder holding randomly initialised, exported copies of a few models."""
-    from colorcore.hub import export_weights
-    from colorcore.models import get_spec
+    """A weights folder holding a randomly initialised, exported flagship."""
+    from servers import write_random_weights
 
-    root = tmp_path_factory.mktemp("weights")
-    torch.manual_seed(0)
-    for name in ("lite0-unet",):
-        spec = get_spec(name)
-        export_weights(spec.build_for_weights(), root / spec.name, {"name": spec.name, "architecture": spec.name})
-    return root
+    return write_random_weights(tmp_path_factory.mktemp("weights"), names=("lite0-unet",))
 
 
 @pytest.fixture

@@ -12,8 +12,6 @@ import os
 import re
 import select
 import socket
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -27,14 +25,15 @@ from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import colorcore.io
+from colorcore import hub
+from colorcore.io import ImageError
+from colorcore.models import all_specs, get_spec
+from colorcore.png_stamp import read_stamp
 
-import colorcore.io  # noqa: E402
-from colorcore import hub  # noqa: E402
-from colorcore.io import ImageError  # noqa: E402
-from colorcore.models import all_specs, get_spec  # noqa: E402
-from colorcore.png_stamp import read_stamp  # noqa: E402
+import servers
+
+ROOT = Path(__file__).resolve().parent.parent
 
 MAX_FILE_SIZE = 1_000_000  # the test server's upload limit (COLORCORE_DEMO_MAX_FILE_SIZE)
 UPLOAD_PER_MINUTE = 4 * MAX_FILE_SIZE  # what one client may send a minute (COLORCORE_DEMO_UPLOAD_PER_MINUTE)
@@ -51,13 +50,8 @@ SHIPPED_SETTINGS = {"eccv16": {"temperature": 0.55, "vividness": 1.25}}
 
 
 def write_random_weights(folder: Path, skip: tuple[str, ...] = ()) -> Path:
-    """Random-init weights for every registered model, in the layout colorcore.hub reads."""
-    torch.manual_seed(0)
-    for spec in all_specs():
-        if spec.name not in skip:
-            hub.export_weights(spec.build_for_weights(), folder / spec.name,
-                               {"name": spec.name, "architecture": spec.name, **SHIPPED_SETTINGS.get(spec.name, {})})
-    return folder
+    """Random-init weights for every registered model, with SHIPPED_SETTINGS."""
+    return servers.write_random_weights(folder, skip=skip, settings=SHIPPED_SETTINGS)
 
 
 def shipped_defaults(weights: Path, name: str) -> dict:
@@ -69,58 +63,12 @@ def shipped_defaults(weights: Path, name: str) -> dict:
     return {"temperature": temperature, "vividness": config.get("vividness", 1.0)}
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class DemoServer:
-    """`python demo/app.py --port P` in a subprocess (as `make demo` runs it), offline,
-    on the given weights; stopped by its own PID."""
-
-    def __init__(self, weights: Path, workdir: Path, extra_env: dict | None = None):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}/"
-        self.log = workdir / "server.log"
-        env = {**os.environ, "COLORCORE_WEIGHTS": str(weights), "HF_HUB_OFFLINE": "1",
-               "COLORCORE_REPO_WEIGHTS": str(workdir / "no-shipped-weights"),  # only `weights` count
-               "GRADIO_ANALYTICS_ENABLED": "False", "OMP_NUM_THREADS": "1",
-               "COLORCORE_DEMO_MAX_FILE_SIZE": str(MAX_FILE_SIZE), "COLORCORE_CACHE": str(workdir / "cache"),
-               "COLORCORE_DEMO_UPLOAD_PER_MINUTE": str(UPLOAD_PER_MINUTE),
-               "COLORCORE_DEMO_CACHE_SIZE": str(CACHE_SIZE),
-               "GRADIO_TEMP_DIR": str(workdir / "gradio"), **(extra_env or {})}
-        env.pop("SPACE_ID", None)
-        self._log_file = open(self.log, "w")
-        self.proc = subprocess.Popen([sys.executable, str(ROOT / "demo" / "app.py"), "--port", str(self.port)],
-                                     cwd=ROOT, env=env, stdout=self._log_file, stderr=subprocess.STDOUT)
-
-    def wait(self, timeout: float = 180) -> "DemoServer":
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"the demo exited with {self.proc.returncode}:\n{self.log.read_text()}")
-            try:
-                if httpx.get(self.url, timeout=2).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
-        self.stop()
-        raise RuntimeError(f"the demo did not come up in {timeout} s:\n{self.log.read_text()}")
-
-    def alive(self) -> bool:
-        return self.proc.poll() is None
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=15)
-        self._log_file.close()
+def demo_server(weights: Path, workdir: Path, extra_env: dict | None = None) -> servers.DemoProcess:
+    """The demo on `weights` only, with this module's limits, started."""
+    env = {"OMP_NUM_THREADS": "1", "COLORCORE_DEMO_MAX_FILE_SIZE": str(MAX_FILE_SIZE),
+           "COLORCORE_DEMO_UPLOAD_PER_MINUTE": str(UPLOAD_PER_MINUTE), "COLORCORE_DEMO_CACHE_SIZE": str(CACHE_SIZE),
+           **(extra_env or {})}
+    return servers.DemoProcess(workdir, weights, env=env).start(timeout=180)
 
 
 def photo(path: Path, size=(96, 64), gray: bool = False) -> Path:
@@ -143,7 +91,7 @@ def weights(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def server(weights, tmp_path_factory):
-    s = DemoServer(weights, tmp_path_factory.mktemp("server")).wait()
+    s = demo_server(weights, tmp_path_factory.mktemp("server"))
     yield s
     s.stop()
 
@@ -553,14 +501,6 @@ def test_plain_http(server, files):
 # below speaks as its own client address and leaves the others' budgets alone.
 
 
-def _rss(pid: int) -> int:
-    """Resident memory of a process, in bytes."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-    raise RuntimeError("no VmRSS")
-
-
 def _raw_post(port: int, path: str, headers: dict, chunks=(), timeout: float = 10):
     """A POST written by hand, so that the body can be announced and never sent, or streamed
     chunked without end. Sending stops as soon as the server answers.
@@ -616,7 +556,7 @@ def test_an_oversized_body_is_refused_before_it_is_read(server, tmp_path):
     """A body over the bound gets 413 and a one-line reason at once: a declared Content-Length
     before any of it is sent, a chunked one cut off as it crosses the bound. Memory stays put."""
     client = {"X-Forwarded-For": "198.51.100.1"}
-    rss = _rss(server.proc.pid)
+    rss = server.rss_mb()
     t0 = time.monotonic()
     for path, kind in (("/gradio_api/call/colorize", "application/json"), ("/gradio_api/queue/join", "application/json"),
                        ("/gradio_api/upload", "multipart/form-data; boundary=x")):
@@ -635,7 +575,7 @@ def test_an_oversized_body_is_refused_before_it_is_read(server, tmp_path):
                                          (c for c, _ in zip(endless_data_url(), range(1024))))  # up to 64 MB
     assert status == 413 and _is_one_line_reason(payload, "size limit"), (status, payload)
     assert sent < 8 * MAX_FILE_SIZE, f"the server read {sent} bytes of a body over the bound"
-    assert _rss(server.proc.pid) - rss < 64 * 2**20
+    assert server.rss_mb() - rss < 64
     assert server.alive()
 
     # The bound fits the largest legitimate request: a photo just under the upload limit, as a data: URL.
@@ -886,6 +826,7 @@ def test_about_panel_reads_the_model_card(tmp_path, monkeypatch):
     assert "the flagship" in E.about_markdown("default")
 
 
+@pytest.mark.slow
 def test_the_awkward_file_corpus_through_the_web(client, server, tmp_path):
     """tests/badfiles.py's corpus through /colorize: each good file gives a same-size PNG,
     each bad one a clear error naming it, and the server stays up throughout. (The exact

@@ -23,7 +23,7 @@ from playwright.sync_api import expect, sync_playwright
 
 from colorcore.models import all_specs
 from colorcore.png_stamp import read_stamp
-from test_demo import DemoServer, photo, write_random_weights
+from test_demo import demo_server, photo, write_random_weights
 
 LAPTOP, PHONE = {"width": 1366, "height": 768}, {"width": 390, "height": 844}
 
@@ -32,8 +32,9 @@ SHOTS = Path(os.environ.get("COLORCORE_SCREENSHOTS", Path(tempfile.gettempdir())
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).is_file(),
-                                reason="Debian's chromium is not installed (apt-get install chromium; .ci/run does)")
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not Path(CHROMIUM).is_file(),
+                                 reason="Debian's chromium is not installed (apt-get install chromium; .ci/run does)")]
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +44,7 @@ def weights(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def server(weights, tmp_path_factory):
-    s = DemoServer(weights, tmp_path_factory.mktemp("server")).wait()
+    s = demo_server(weights, tmp_path_factory.mktemp("server"))
     yield s
     s.stop()
 

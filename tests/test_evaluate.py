@@ -146,6 +146,7 @@ def test_meta(evaluated, photos):
     assert "load_average_at_start" in meta["machine"] and "load_average_at_end" in meta["machine"]
 
 
+@pytest.mark.slow
 def test_evaluate_is_deterministic(evaluated, photos, tmp_path):
     _, out, model = evaluated
     E.evaluate(str(photos), model, tmp_path, batch_size=3, device="cpu", random_init=True, progress=False)
@@ -166,6 +167,7 @@ def test_parse_sizes():
     assert B.parse_sizes("64,512x256,12mp") == [(64, 64), (512, 256), (4000, 3000)]
 
 
+@pytest.mark.slow
 def test_bench_tiny(tmp_path):
     model = small_model()
     out = tmp_path / "bench.csv"
@@ -204,6 +206,7 @@ def test_a_limit_spreads_over_the_sources(tmp_path):
     assert len(EvalImages(str(tmp_path), 8, limit=50)) == 12
 
 
+@pytest.mark.slow
 def test_update_replaces_one_models_rows_and_keeps_the_others(photos, tmp_path):
     """evaluate --update: a re-scored model replaces its own rows; the other
     models' rows stay as they were; other images are refused."""

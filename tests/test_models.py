@@ -14,7 +14,6 @@ from colorcore.losses import build_objective
 from colorcore.models import all_specs, get_spec
 from colorcore.train import load_config
 
-torch.set_num_threads(1)
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = sorted((ROOT / "configs").glob("*.toml"))

@@ -88,6 +88,7 @@ def final_tensors(run: Path) -> dict[str, torch.Tensor]:
     return tensors
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model", ["lite0-unet", "pix2pix", "vae"])
 def test_a_killed_or_stopped_run_resumes_to_the_weights_of_an_uninterrupted_one(model, photo_folder, tmp_path,
                                                                                monkeypatch):
@@ -170,6 +171,7 @@ def _ddp_worker(rank: int, world: int, port: int, config: str, out: str):
         dist.destroy_process_group()
 
 
+@pytest.mark.slow
 def test_two_ddp_processes_end_with_identical_weights(photo_folder, tmp_path):
     config = tiny_config("classification", photo_folder, tmp_path, steps=3, val_every=0)
     with socket.socket() as s:

@@ -15,8 +15,6 @@ from torch import nn
 
 from ..color import AB_SCALE, annealed_probs, decode_bins, default_gamut, entropy
 
-KINDS = ("ab", "bins", "bins10")
-
 
 class ColorNet(nn.Module):
     """kind: "ab" (forward gives ab / AB_SCALE), "bins" (logits over the Q gamut

@@ -1,4 +1,4 @@
-"""`python -m colorcore.loadtest`: the Gradio demo under load and bad input.
+"""`python scripts/loadtest.py`: the Gradio demo under load and bad input.
 
 Starts `demo/app.py` as a subprocess on 127.0.0.1 (a free port, offline, its own
 temp folders), then
@@ -29,14 +29,11 @@ from __future__ import annotations
 
 import argparse
 import io
-import json
 import os
 import platform
 import random
 import re
 import shlex
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -47,179 +44,11 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
+for _folder in (ROOT, ROOT / "tests"):  # colorcore, and the test helpers it drives the demo with
+    if str(_folder) not in sys.path:
+        sys.path.insert(0, str(_folder))
 
-
-# --------------------------------------------------------------------------
-# The server
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def write_random_weights(folder: Path, names: tuple[str, ...] = ("lite0-unet",), seed: int = 0) -> Path:
-    """Random-init weights for the named models, exported as colorcore.hub reads them."""
-    import torch
-
-    from .hub import export_weights
-    from .models import get_spec
-
-    torch.manual_seed(seed)
-    for name in names:
-        spec = get_spec(name)
-        export_weights(spec.build_for_weights(), folder / spec.name, {"name": spec.name, "architecture": spec.name})
-    return folder
-
-
-def _proc_status_kb(pid: int, key: str) -> int | None:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith(key + ":"):
-                return int(line.split()[1])
-    except (OSError, ValueError, IndexError):
-        return None
-    return None
-
-
-class DemoProcess:
-    """`python demo/app.py --host 127.0.0.1 --port P` in a subprocess, offline, with its
-    own temp folders; stopped by its own PID. weights: a folder for COLORCORE_WEIGHTS
-    (None: the usual places)."""
-
-    def __init__(self, workdir: Path, weights: Path | None = None, env: dict | None = None, nice: int = 0):
-        self.workdir = Path(workdir)
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}/"
-        self.log = self.workdir / "server.log"
-        self.upload_dir = self.workdir / "gradio"
-        self.env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False",
-                    "GRADIO_TEMP_DIR": str(self.upload_dir), "COLORCORE_CACHE": str(self.workdir / "cache"),
-                    "PYTHONUNBUFFERED": "1", **({"COLORCORE_WEIGHTS": str(weights)} if weights else {}),
-                    **(env or {})}
-        self.env.pop("SPACE_ID", None)
-        self.nice = nice
-        self.proc: subprocess.Popen | None = None
-        self._log_file = None
-
-    @property
-    def pid(self) -> int:
-        return self.proc.pid
-
-    def start(self, timeout: float = 240) -> "DemoProcess":
-        import httpx
-
-        self._log_file = open(self.log, "w")
-        cmd = [sys.executable, str(ROOT / "demo" / "app.py"), "--host", "127.0.0.1", "--port", str(self.port)]
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=self._log_file, stderr=subprocess.STDOUT,
-                                     preexec_fn=(lambda: os.nice(self.nice)) if self.nice else None)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"the demo exited with {self.proc.returncode}:\n{self.log.read_text()[-4000:]}")
-            try:
-                if httpx.get(self.url, timeout=5).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
-        self.stop()
-        raise RuntimeError(f"the demo did not come up in {timeout:.0f} s:\n{self.log.read_text()[-4000:]}")
-
-    def alive(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
-    def rss_mb(self) -> float | None:
-        kb = _proc_status_kb(self.pid, "VmRSS")
-        return None if kb is None else kb / 1024
-
-    def peak_rss_mb(self) -> float | None:
-        """The kernel's high-water mark of the server's resident memory since it started."""
-        kb = _proc_status_kb(self.pid, "VmHWM")
-        return None if kb is None else kb / 1024
-
-    def log_text(self) -> str:
-        return self.log.read_text(errors="replace") if self.log.exists() else ""
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=20)
-        if self._log_file is not None:
-            self._log_file.close()
-            self._log_file = None
-
-    def __enter__(self) -> "DemoProcess":
-        return self.start() if self.proc is None else self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
-
-# --------------------------------------------------------------------------
-# One request, the plain-HTTP way
-
-
-@dataclass
-class Outcome:
-    status: str  # "ok", "error" (the server's answer was an error), "busy" (queue full), "failed" (no answer)
-    message: str = ""
-    png: bytes | None = None
-    seconds: float = 0.0
-    path: str = ""  # where the server keeps the result
-
-
-def colorize_http(client, base: str, name: str, data: bytes, model: str = "default", timeout: float = 120) -> Outcome:
-    """Upload, call /colorize, read the event stream, fetch the PNG. Never raises:
-    a transport failure or a timeout is a "failed" Outcome; HTTP 429 (this client's
-    upload budget spent) is "busy", as the full queue's 503 is."""
-    import httpx
-
-    t0 = time.perf_counter()
-    try:
-        up = client.post(base + "gradio_api/upload", files={"files": (name, data)}, timeout=timeout)
-        if up.status_code == 429:
-            return Outcome("busy", _detail(up), seconds=time.perf_counter() - t0)
-        if up.status_code != 200:
-            return Outcome("error", f"upload refused ({up.status_code}): {up.text[:300]}",
-                           seconds=time.perf_counter() - t0)
-        path = up.json()[0]
-        payload = {"data": [{"path": path, "orig_name": name, "meta": {"_type": "gradio.FileData"}}, model, None, None, None]}
-        call = client.post(base + "gradio_api/call/colorize", json=payload, timeout=timeout)
-        if call.status_code == 503:
-            return Outcome("busy", _detail(call), seconds=time.perf_counter() - t0)
-        if call.status_code != 200:
-            return Outcome("failed", f"call refused ({call.status_code}): {call.text[:300]}",
-                           seconds=time.perf_counter() - t0)
-        event = call.json()["event_id"]
-        left = max(1.0, timeout - (time.perf_counter() - t0))
-        stream = client.get(base + f"gradio_api/call/colorize/{event}", timeout=left).text
-        kinds = re.findall(r"^event: (\w+)", stream, re.M)
-        datas = re.findall(r"^data: (.*)$", stream, re.M)
-        if not kinds or kinds[-1] not in ("complete", "error") or not datas:
-            return Outcome("failed", f"no result in the event stream: {stream[-300:]!r}",
-                           seconds=time.perf_counter() - t0)
-        result = json.loads(datas[-1])
-        if kinds[-1] == "error":
-            message = result.get("error") if isinstance(result, dict) else result
-            return Outcome("error", str(message), seconds=time.perf_counter() - t0)
-        png = client.get(result[0]["url"], timeout=left).content
-        return Outcome("ok", png=png, seconds=time.perf_counter() - t0, path=result[0]["path"])
-    except (httpx.HTTPError, ValueError, KeyError, IndexError, TypeError) as e:
-        return Outcome("failed", f"{type(e).__name__}: {e}", seconds=time.perf_counter() - t0)
-
-
-def _detail(response) -> str:
-    try:
-        return str(response.json().get("detail", response.text))
-    except ValueError:
-        return response.text
+from servers import DemoProcess, Outcome, colorize_http, detail, write_random_weights  # noqa: E402
 
 
 # --------------------------------------------------------------------------
@@ -239,7 +68,7 @@ class Job:
 def _lab_l(rgb8: np.ndarray) -> np.ndarray:
     import torch
 
-    from .color import rgb_to_lab
+    from colorcore.color import rgb_to_lab
 
     t = torch.from_numpy(np.ascontiguousarray(rgb8, dtype=np.float32) / 255).permute(2, 0, 1)[None]
     return rgb_to_lab(t)[0, 0].numpy()
@@ -272,16 +101,6 @@ def judge(job: Job, out: Outcome, tolerance: float = 1.0) -> tuple[bool, str]:
     return True, ""
 
 
-def _badfiles():
-    """tests/badfiles.py, the corpus generator (the load test runs from a checkout)."""
-    folder = str(ROOT / "tests")
-    if folder not in sys.path:
-        sys.path.insert(0, folder)
-    import badfiles
-
-    return badfiles
-
-
 # Real sizes, from a thumbnail to a 12-megapixel camera photo, with the share of the good
 # requests each gets: mostly small and medium, as a public demo sees them.
 PHOTO_SIZES = (((256, 256), "L", "PNG", 0.25), ((640, 480), "L", "JPEG", 0.25), ((1024, 768), "RGB", "JPEG", 0.2),
@@ -297,9 +116,10 @@ def photo_jobs(seed: int = 0) -> list[tuple[Job, float]]:
     real photos do (a 12 MP JPEG of several MB), each with its share of the good requests."""
     from PIL import Image
 
-    from .io import load_image
+    from colorcore.io import load_image
 
-    badfiles = _badfiles()
+    import badfiles
+
     rng = np.random.default_rng(seed)
     jobs = []
     for i, (size, mode, fmt, share) in enumerate(PHOTO_SIZES):
@@ -317,9 +137,10 @@ def corpus_jobs() -> tuple[list[Job], list[Job]]:
     """The cases of tests/badfiles.py: (good ones, bad ones)."""
     from PIL import Image
 
-    from .io import load_image
+    from colorcore.io import load_image
 
-    badfiles = _badfiles()
+    import badfiles
+
     good, bad = [], []
     for case in badfiles.cases():
         if case.ok:
@@ -481,7 +302,7 @@ def run_burst(base: str, job: Job, n: int, model: str, timeout: float) -> BurstR
             try:
                 r = c.post(base + "gradio_api/call/colorize", json=payload, timeout=timeout)
                 if r.status_code == 503:
-                    answers[k] = ("busy", _detail(r), time.perf_counter() - t0)
+                    answers[k] = ("busy", detail(r), time.perf_counter() - t0)
                     return
                 if r.status_code != 200:
                     answers[k] = ("other", f"{r.status_code}: {r.text[:200]}", time.perf_counter() - t0)
@@ -512,9 +333,10 @@ def run_burst(base: str, job: Job, n: int, model: str, timeout: float) -> BurstR
 
 def burst_photo(side: int = 1600) -> Job:
     """A larger gray photo for the burst, so that the queue fills before it drains."""
-    from .io import load_image
+    from colorcore.io import load_image
 
-    badfiles = _badfiles()
+    import badfiles
+
     im = badfiles.photo(side, side * 3 // 4, seed=7).convert("L")
     data = badfiles.encode(im, "JPEG", quality=85)
     return Job(f"photo {im.size[0]}x{im.size[1]} JPEG L", "burst.jpg", data, None, im.size,
@@ -539,7 +361,7 @@ def machine_note() -> str:
 
 def report(args, command: str, load: LoadResult, burst: BurstResult | None, memory: dict, server_log: str,
            alive: bool) -> str:
-    from .models import resolve
+    from colorcore.models import resolve
 
     lat = load.latencies
     done = sum(load.counts[k] for k in ("good ok", "bad with its error", "unexpected"))
@@ -608,7 +430,7 @@ def report(args, command: str, load: LoadResult, burst: BurstResult | None, memo
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m colorcore.loadtest", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python scripts/loadtest.py", description=__doc__.split("\n\n")[0])
     p.add_argument("--clients", type=int, default=32)
     p.add_argument("--requests", type=int, default=256, help="requests in the mixed phase, in all")
     p.add_argument("--bad-share", type=float, default=0.25, help="share of bad files in the mix")
@@ -624,9 +446,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--note", default="", help="a sentence for the report (what else the machine was doing)")
     args = p.parse_args(argv)
     given = argv if argv is not None else sys.argv[1:]
-    command = "python -m colorcore.loadtest " + " ".join(shlex.quote(a) for a in given)
+    command = "python scripts/loadtest.py " + " ".join(shlex.quote(a) for a in given)
 
-    from .models import resolve
+    from colorcore.models import resolve
 
     load_before = load_average()
     print("preparing the files...", flush=True)
@@ -634,7 +456,7 @@ def main(argv: list[str] | None = None) -> int:
     big = burst_photo(args.burst_side) if args.burst else None
     with tempfile.TemporaryDirectory(prefix="colorcore-loadtest-") as tmp:
         tmp = Path(tmp)
-        weights = None if args.trained else write_random_weights(tmp / "weights", (resolve(args.model),))
+        weights = None if args.trained else write_random_weights(tmp / "weights", names=(resolve(args.model),))
         server = DemoProcess(tmp / "server", weights, nice=args.nice)
         print(f"starting the demo on {server.url} ...", flush=True)
         with server:
