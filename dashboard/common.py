@@ -3,15 +3,33 @@ without a restart), the model list, cached colorizers and outputs, and notes."""
 from __future__ import annotations
 
 import os
+import time
+from collections import Counter
 from pathlib import Path
 
 import streamlit as st
 
-from dashboard import figures, images, loaders
+from dashboard import figures, images, labels, loaders
+
+# Work actually done in this server process (the cached functions' bodies run only on a
+# miss): ("load", model) and ("colorize", model) counts, read by the per-image page.
+WORK: Counter = Counter()
 
 
 def threads() -> int:
-    return max(1, int(os.environ.get("COLORCORE_DASHBOARD_THREADS", "2")))
+    # One torch thread unless told otherwise: the dashboard shares its machine with
+    # training and evaluations, and OpenMP threads that outnumber the free cores spin
+    # against each other (2 threads beside a busy core made colorizing 10-50x slower).
+    return max(1, int(os.environ.get("COLORCORE_DASHBOARD_THREADS", "1")))
+
+
+def column_config(columns, helps: dict | None = None, **overrides) -> dict:
+    """st.dataframe column_config: every column under its human label, with a help
+    text (the given one, else what the metric rewards)."""
+    helps = helps or {}
+    out = {c: st.column_config.Column(labels.label(c), help=helps.get(c) or labels.REWARDS.get(c)) for c in columns}
+    out.update(overrides)
+    return out
 
 
 def note(text: str) -> None:
@@ -104,6 +122,17 @@ def train_log(path: Path):
     return guard(_train_log, str(path), loaders.stamp(path))
 
 
+@st.cache_data(show_spinner=False, max_entries=4)
+def _budgets(base: str, key: tuple):
+    return loaders.read_budgets(base)
+
+
+def budgets():
+    """Per shipped model, what its weights were trained on (weights/*/config.json)."""
+    base = loaders.root()
+    return guard(_budgets, str(base), loaders.tree_stamp(base / "weights", "*/config.json"))
+
+
 def plane(centres):
     return _plane(tuple(float(c) for c in centres), figures.PLANE_L)
 
@@ -134,7 +163,9 @@ def model_names() -> list[str]:
         return []
 
 
-@st.cache_resource(show_spinner="Loading the model…", max_entries=6)
+# Room for every registered model and a few replaced weights: fewer entries than
+# models would evict one colorizer per photo and load it again (seconds each).
+@st.cache_resource(show_spinner=False, max_entries=32)
 def colorizer(name: str, key: str):
     import torch
 
@@ -142,26 +173,34 @@ def colorizer(name: str, key: str):
 
     torch.set_num_threads(threads())
     folder = key.split("#")[0]
+    WORK["load", name] += 1
     return load_colorizer(name, device="cpu", weights=folder)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def ground_truth(source: str, image_id: str):
+    """(evaluation crop, gray input, gray's scores, images.truth of the crop: what
+    every model's scoring shares)."""
     gt = images.ground_truth(source, image_id)
     gray = images.gray_input(gt)
-    return gt, gray, images.scores(gray, gt)
+    terms = images.truth(gt)
+    return gt, gray, images.scores(gray, gt, terms), terms
 
 
 @st.cache_data(show_spinner=False, max_entries=512)
-def colorized(model: str, key: str, source: str, image_id: str):
-    """(uint8 output, seconds, per-image scores) for one model and one photo; the
-    weights key makes new weights miss the cache."""
+def colorized(model: str, key: str, source: str, image_id: str) -> dict:
+    """One model on one photo: its uint8 output ('image'), the model's own seconds
+    ('seconds'), the per-image scores ('scores') and the seconds scoring took
+    ('score_s'). The weights key makes new weights miss the cache."""
     import torch
 
     torch.set_num_threads(threads())
-    gt, _, _ = ground_truth(source, image_id)
+    gt, _, _, terms = ground_truth(source, image_id)
     out, seconds = images.colorize(colorizer(model, key), gt)
-    return out, seconds, images.scores(out, gt)
+    WORK["colorize", model] += 1
+    t0 = time.perf_counter()
+    s = images.scores(out, gt, terms)
+    return {"image": out, "seconds": seconds, "scores": s, "score_s": time.perf_counter() - t0}
 
 
 @st.cache_data(show_spinner=False, ttl=60)

@@ -13,6 +13,8 @@ import plotly.graph_objects as go
 from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
+from .axes import apply_log_ticks, tick_text, zoomed_range
+from .labels import label
 from .loaders import FRECHET_COLUMN, GRAY, GROUND_TRUTH, HIGHER_BETTER, LOWER_BETTER, REFERENCE_ROWS, SEMANTIC_COLUMN
 
 PLANE_L = 65.0  # the lightness at which the ab plane's colours are drawn
@@ -62,25 +64,25 @@ def ab_plane_rgb(centres: np.ndarray, L: float = PLANE_L) -> np.ndarray:
     return np.round(rgb * 255).astype(np.uint8)
 
 
-def log_alpha(p: np.ndarray, floor: float = DENSITY_FLOOR) -> np.ndarray:
+def log_alpha(p: np.ndarray, floor: float = DENSITY_FLOOR, top: float | None = None) -> np.ndarray:
     """Opacity from log density: 0 where p == 0, from 0.15 (at or below floor) to
-    1 (at the maximum) in log10 steps elsewhere."""
+    1 (at top, default the maximum) in log10 steps elsewhere."""
     p = np.asarray(p, dtype=np.float64)
     out = np.zeros_like(p)
     pos = p > 0
     if not pos.any():
         return out
-    hi = math.log10(max(p.max(), floor * 10))
+    hi = math.log10(max(p.max() if top is None else top, floor * 10))
     lo = math.log10(floor)
     out[pos] = 0.15 + 0.85 * np.clip((np.log10(p[pos]) - lo) / (hi - lo), 0, 1)
     return out
 
 
 def density_image(hist2d: np.ndarray, plane: np.ndarray, floor: float = DENSITY_FLOOR,
-                  background=BACKGROUND) -> np.ndarray:
+                  background=BACKGROUND, top: float | None = None) -> np.ndarray:
     """uint8 (n, n, 3) indexed [b, a]: each cell in its own ab colour, as opaque as
     its log density; empty cells show the background."""
-    alpha = log_alpha(np.asarray(hist2d).T, floor)[..., None]
+    alpha = log_alpha(np.asarray(hist2d).T, floor, top)[..., None]
     bg = np.asarray(background, dtype=np.float64)
     return np.round(alpha * plane + (1 - alpha) * bg).astype(np.uint8)
 
@@ -113,6 +115,22 @@ def ab_extent(hists, centres: np.ndarray, floor: float = DENSITY_FLOOR, margin: 
     return float(min(top, max(minimum, 10 * math.ceil((reach + margin) / 10))))
 
 
+def density_scale(floor: float, top: float, plane: np.ndarray, x: float = 1.02) -> go.Scatter:
+    """An invisible trace that draws the colour bar of density_image: the opacity of
+    a cell's own colour (here the neutral one) against the share of pixels in it."""
+    mid = plane[plane.shape[0] // 2, plane.shape[1] // 2].astype(np.float64)
+    bg = np.asarray(BACKGROUND, dtype=np.float64)
+    stops = [(i / 4, 0.15 + 0.85 * i / 4) for i in range(5)]
+    scale = [[t, "rgb(%d,%d,%d)" % tuple(np.round(a * mid + (1 - a) * bg))] for t, a in stops]
+    lo, hi = math.log10(floor), math.log10(max(top, floor * 10))
+    decades = list(range(math.ceil(lo), math.floor(hi) + 1))
+    return go.Scatter(x=[None], y=[None], mode="markers", showlegend=False, hoverinfo="skip",
+                      marker=dict(colorscale=scale, cmin=lo, cmax=hi, color=[lo], showscale=True,
+                                  colorbar=dict(title=dict(text="share of<br>pixels<br>per cell", side="top"),
+                                                tickvals=decades, ticktext=[tick_text(10.0 ** d) for d in decades],
+                                                x=x, len=0.9, thickness=14)))
+
+
 def _ab_axes(fig: go.Figure, n_cols: int, extent: float) -> None:
     for i in range(1, n_cols + 1):
         fig.update_xaxes(title_text="a  (green ← → red)", range=[-extent, extent], row=1, col=i,
@@ -129,13 +147,16 @@ def ab_histograms_figure(hists: dict[str, np.ndarray], centres: np.ndarray, plan
     plane = ab_plane_rgb(centres) if plane is None else plane
     names = list(hists)
     extent = ab_extent(hists.values(), centres, floor) if extent is None else extent
+    # One opacity scale for all panels, so that one colour bar reads them all.
+    top = max((float(np.max(h)) for h in hists.values()), default=1.0)
     fig = make_subplots(rows=1, cols=max(1, len(names)), subplot_titles=names, horizontal_spacing=0.06)
     fig.update_annotations(yshift=12, font=dict(size=15))
     for i, name in enumerate(names, start=1):
-        fig.add_trace(_image_trace(density_image(hists[name], plane, floor), centres, hists[name], name),
+        fig.add_trace(_image_trace(density_image(hists[name], plane, floor, top=top), centres, hists[name], name),
                       row=1, col=i)
+    fig.add_trace(density_scale(floor, top, plane), row=1, col=1)
     _ab_axes(fig, max(1, len(names)), extent)
-    fig.update_layout(height=480, margin=dict(l=60, r=20, t=60, b=50), plot_bgcolor="rgb(%d,%d,%d)" % BACKGROUND)
+    fig.update_layout(height=480, margin=dict(l=60, r=90, t=60, b=50), plot_bgcolor="rgb(%d,%d,%d)" % BACKGROUND)
     return fig
 
 
@@ -166,8 +187,10 @@ def marginals_figure(marginals: dict[str, tuple[np.ndarray, np.ndarray]], centre
     for col, axis in ((1, "a"), (2, "b")):
         fig.add_trace(go.Image(z=np.repeat(ab_key_strip(centres, axis), 6, axis=0), x0=float(centres[0]), dx=step,
                                y0=0, dy=1, hoverinfo="skip"), row=2, col=col)
-        fig.update_yaxes(type="log" if log_y else "linear", title_text="share of pixels" if col == 1 else None,
-                         row=1, col=col, exponentformat="power")
+        fig.update_yaxes(title_text="share of pixels" if col == 1 else None, row=1, col=col)
+        if log_y:
+            apply_log_ticks(fig, np.concatenate([np.asarray(m[col - 1], dtype=np.float64)
+                                                 for m in marginals.values()]), row=1, col=col)
         fig.update_yaxes(visible=False, row=2, col=col)
         fig.update_xaxes(title_text=f"{axis}", row=2, col=col)
     fig.update_layout(height=430, margin=dict(l=60, r=20, t=40, b=40), legend=dict(orientation="h", y=-0.22))
@@ -216,7 +239,7 @@ def uncovered_bar_figure(shares: dict[str, float], colours: dict[str, str] | Non
                            hovertemplate="%{y}: %{x:.2%} of the ground truth's ab mass<extra></extra>"))
     fig.update_layout(height=max(220, 60 + 34 * len(names)), margin=dict(l=10, r=20, t=30, b=40),
                       yaxis=dict(autorange="reversed"),
-                      xaxis=dict(title="share of ground-truth ab mass never reached", tickformat=".0%",
+                      xaxis=dict(title=label("gt_mass_never_reached"), tickformat=".0%",
                                  range=[0, max(0.05, min(1.0, max(shares.values(), default=0) * 1.15))]))
     return fig
 
@@ -230,17 +253,19 @@ def uncovered_map_figure(gt_hist: np.ndarray, model_hist: np.ndarray, centres: n
     gt = np.asarray(gt_hist, dtype=np.float64)
     never = never_mask(model_hist, threshold, cell)
     extent = ab_extent([gt, model_hist], centres) if extent is None else extent
-    img = density_image(np.where(never, gt, 0.0), plane)
+    top = float(gt.max()) if gt.size else 1.0
+    img = density_image(np.where(never, gt, 0.0), plane, top=top)
     support = (~never).T
     img[support] = (70, 70, 70)
     fig = go.Figure(_image_trace(img, centres, np.where(never, gt, 0.0), f"ground truth where {name} never goes"))
+    fig.add_trace(density_scale(DENSITY_FLOOR, top, plane))
     fig.update_xaxes(title_text="a  (green ← → red)", range=[-extent, extent], showgrid=False, zeroline=False)
     fig.update_yaxes(title_text="b  (blue ← → yellow)", range=[-extent, extent], autorange=False, showgrid=False,
                      zeroline=False, scaleanchor="x", scaleratio=1)
     share = uncovered_share(gt, model_hist, threshold, cell)
     text = (f"{name}: {100 * share:.1f}% of the ground truth's ab mass is where it never goes<br><sup>colour: those "
             "ground-truth cells (log density); gray: where the model does put colour</sup>")
-    fig.update_layout(title=chart_title(text, 500), height=500, margin=dict(l=60, r=20, t=90, b=50))
+    fig.update_layout(title=chart_title(text, 500), height=500, margin=dict(l=60, r=90, t=90, b=50))
     return fig
 
 
@@ -294,6 +319,16 @@ def x_values(df: pd.DataFrame, x: str) -> pd.Series:
     return df["step"]
 
 
+def legend_below(fig: go.Figure, entries: int, height: int, per_row: int = 3, top: int = 64) -> None:
+    """The legend at the bottom of the figure, under the x-axis title rather than on
+    it: the bottom margin (and the height) grow with the legend's rows."""
+    rows = max(1, math.ceil(entries / per_row))
+    legend_px = 22 * rows
+    fig.update_layout(height=height + legend_px, margin=dict(l=60, r=20, t=top, b=58 + legend_px),
+                      legend=dict(orientation="h", yref="container", y=0.005, yanchor="bottom", x=0, xanchor="left"))
+    fig.update_layout(title=chart_title(fig.layout.title.text or "", height + legend_px))
+
+
 def curves_figure(logs: dict[str, pd.DataFrame], column: str, smoothing: float = 0.0, x: str = "step",
                   colours: dict[str, str] | None = None, log_y: bool = False, markers: bool = False,
                   title: str | None = None) -> go.Figure:
@@ -301,28 +336,31 @@ def curves_figure(logs: dict[str, pd.DataFrame], column: str, smoothing: float =
     with smoothing, the raw values faint behind the smoothed line."""
     colours = colours or colour_map(base_model(k) for k in logs)
     fig = go.Figure()
-    for label, df in logs.items():
+    for run, df in logs.items():
         if column not in df or not df[column].notna().any():
             continue
         d = df[df[column].notna()]
         xs, ys = x_values(d, x), d[column].to_numpy(dtype=np.float64)
-        colour = colours.get(label) or colours.get(base_model(label), "#444")
-        dash = "dot" if "(" in label else None
+        colour = colours.get(run) or colours.get(base_model(run), "#444")
+        dash = "dot" if "(" in run else None
         mode = "lines+markers" if markers else "lines"
         if smoothing > 0 and len(d) > 2:
             fig.add_trace(go.Scatter(x=xs, y=ys, mode=mode, line=dict(color=colour, width=1), opacity=0.25,
-                                     legendgroup=label, showlegend=False, hoverinfo="skip"))
+                                     legendgroup=run, showlegend=False, hoverinfo="skip"))
             ys = smooth(ys, smoothing)
-        fig.add_trace(go.Scatter(x=xs, y=ys, mode=mode, name=label, legendgroup=label,
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode=mode, name=run, legendgroup=run,
                                  line=dict(color=colour, width=2, dash=dash),
-                                 hovertemplate=f"{label}<br>%{{x}}: %{{y:.4g}}<extra></extra>"))
-    fig.update_layout(title=chart_title(title or column, 360), height=360, margin=dict(l=50, r=20, t=64, b=40),
-                      xaxis_title=X_AXES.get(x, x), yaxis_type="log" if log_y else "linear",
-                      legend=dict(orientation="h", y=-0.25), hovermode="x unified")
+                                 hovertemplate=f"{run}<br>%{{x}}: %{{y:.4g}}<extra></extra>"))
+    ytitle = title or label(column)
+    fig.update_layout(title=dict(text=ytitle), xaxis_title=X_AXES.get(x, x), yaxis_title=ytitle,
+                      hovermode="x unified")
+    legend_below(fig, sum(1 for t in fig.data if t.showlegend is not False), 340)
+    if log_y:
+        apply_log_ticks(fig, [v for t in fig.data for v in (t.y if t.y is not None else [])])
     return fig
 
 
-def run_terms_figure(df: pd.DataFrame, terms: list[str], label: str, smoothing: float = 0.0, x: str = "step",
+def run_terms_figure(df: pd.DataFrame, terms: list[str], name: str, smoothing: float = 0.0, x: str = "step",
                      normalise: bool = True) -> go.Figure:
     """All loss terms of one run on one axis; normalise divides each by its first
     value, so terms of different scale can be compared."""
@@ -337,10 +375,10 @@ def run_terms_figure(df: pd.DataFrame, terms: list[str], label: str, smoothing: 
         ys = smooth(ys, smoothing)
         fig.add_trace(go.Scatter(x=x_values(d, x), y=ys, mode="lines", name=term,
                                  line=dict(color=PALETTE[i % len(PALETTE)], width=2)))
-    text = f"{label}: loss terms" + (" (each / its first value)" if normalise else "")
-    fig.update_layout(title=chart_title(text, 380),
-                      height=380, margin=dict(l=50, r=20, t=64, b=40), xaxis_title=X_AXES.get(x, x),
-                      legend=dict(orientation="h", y=-0.25))
+    text = f"{name}: loss terms" + (" (each / its first value)" if normalise else "")
+    fig.update_layout(title=dict(text=text), xaxis_title=X_AXES.get(x, x),
+                      yaxis_title="loss / its first value" if normalise else "loss")
+    legend_below(fig, len(fig.data), 360, per_row=6)
     return fig
 
 
@@ -391,9 +429,8 @@ def latency_figure(bench: pd.DataFrame, device: str = "cpu", colours: dict[str, 
     if log_axes and ys:
         top = max(ys) * (1.6 if metric != "latency_median_s" or "latency_p90_s" not in d else
                          max(1.6, float((d["latency_p90_s"] / d[metric]).max()) * 1.3))
-        fig.update_yaxes(range=[math.log10(min(ys) / 1.6), math.log10(top)], dtick="D2")
-    ytitle = {"latency_median_s": "latency, median (s; bar to p90)", "peak_rss_mb": "peak RSS (MB)",
-              "cuda_max_alloc_mb": "CUDA max allocated (MB)"}.get(metric, metric)
+        apply_log_ticks(fig, [min(ys) / 1.6 * 1.25, top / 1.25])
+    ytitle = "latency, median (s; bar to p90)" if metric == "latency_median_s" else label(metric)
     fig.update_layout(height=480, margin=dict(l=60, r=20, t=30, b=50), xaxis_title="photo size",
                       yaxis_title=ytitle, xaxis_type="log" if log_axes else "linear",
                       yaxis_type="log" if log_axes else "linear", legend=dict(orientation="h", y=-0.25))
@@ -405,23 +442,32 @@ def latency_figure(bench: pd.DataFrame, device: str = "cpu", colours: dict[str, 
 
 def best_mask(df: pd.DataFrame, columns=None) -> pd.DataFrame:
     """True where a cell holds its column's best value among the models (the gray and
-    ground-truth rows are references: they never win). Ties all win."""
+    ground-truth rows are references: they never win). Ties all win. Nothing is
+    marked where fewer than two models have a value (a lone model is not 'best'),
+    nor where the best is no better than the gray row."""
     columns = [c for c in (columns or HIGHER_BETTER + LOWER_BETTER) if c in df.columns]
     mask = pd.DataFrame(False, index=df.index, columns=df.columns)
     is_model = ~df["model"].isin(REFERENCE_ROWS) if "model" in df else pd.Series(True, index=df.index)
+    is_gray = df["model"] == GRAY if "model" in df else pd.Series(False, index=df.index)
     for c in columns:
-        v = pd.to_numeric(df[c], errors="coerce").where(is_model)
+        values = pd.to_numeric(df[c], errors="coerce")
+        v = values.where(is_model)
         v = v[np.isfinite(v)]
-        if v.empty:
+        if len(v) < 2:
             continue
-        best = v.max() if c in HIGHER_BETTER else v.min()
+        higher = c in HIGHER_BETTER
+        best = v.max() if higher else v.min()
+        gray = values[is_gray & np.isfinite(values)]
+        if len(gray) and not (best > gray.iloc[0] if higher else best < gray.iloc[0]):
+            continue
         mask.loc[v.index[np.isclose(v, best, rtol=1e-9, atol=0)], c] = True
     return mask
 
 
 FORMATS = {"psnr": "{:.2f}", "ssim": "{:.4f}", "auc": "{:.4f}", "auc_rebal": "{:.4f}", "colorfulness": "{:.1f}",
            "delta_cf": "{:.1f}", SEMANTIC_COLUMN: "{:.3f}", FRECHET_COLUMN: "{:.1f}",
-           "seconds_per_image": "{:.4f}", "top1_agrees": "{:.0f}", "ms": "{:.0f}"}
+           "seconds_per_image": "{:.4f}", "top1_agrees": "{:.0f}", "ms": "{:.0f}",
+           "steps": "{:,.0f}", "images seen": "{:,.0f}", "hours": "{:.1f}"}
 
 
 def _fmt(fmt: str):
@@ -438,18 +484,25 @@ def _fmt(fmt: str):
     return f
 
 
-def style_table(df: pd.DataFrame, columns=None):
+def _names(df: pd.DataFrame, labelled: bool) -> dict[str, str]:
+    return {c: label(c) if labelled else c for c in df.columns}
+
+
+def style_table(df: pd.DataFrame, columns=None, labelled: bool = False):
     """A pandas Styler: numbers formatted, each metric's best model cell marked
-    (bold, green), reference rows in gray italics."""
-    mask = best_mask(df, columns)
-    styler = df.style.format({c: _fmt(f) for c, f in FORMATS.items() if c in df.columns})
+    (bold, green), reference rows in gray italics; labelled: under the columns'
+    human labels (for st.table and the report, which have no column_config)."""
+    names = _names(df, labelled)
+    mask = best_mask(df, columns).rename(columns=names)
+    shown = df.rename(columns=names)
+    styler = shown.style.format(na_rep="–").format({names[c]: _fmt(f) for c, f in FORMATS.items() if c in df.columns})
 
     def cell_styles(_):
-        out = pd.DataFrame("", index=df.index, columns=df.columns)
+        out = pd.DataFrame("", index=shown.index, columns=shown.columns)
         out[mask] = "background-color: #c8efc8; font-weight: bold; color: #0b3d0b"
         if "model" in df:
             ref = df["model"].isin(REFERENCE_ROWS)
-            for c in df.columns:
+            for c in shown.columns:
                 out.loc[ref & ~mask[c], c] = "color: #777; font-style: italic"
         return out
 
@@ -457,22 +510,40 @@ def style_table(df: pd.DataFrame, columns=None):
 
 
 def metric_bar_figure(metrics: pd.DataFrame, metric: str, colours: dict[str, str] | None = None) -> go.Figure:
-    """One metric across the models, the gray and ground-truth values as lines."""
+    """One metric across the models, the gray value as a line; the value axis is
+    zoomed to the models and gray (bars from 0 would all look alike). The ground
+    truth is a line where it falls inside that range, else it is named in the title."""
     colours = colours or colour_map(metrics["model"])
+    fmt = _fmt(FORMATS.get(metric, "{:.4g}"))
     d = metrics[~metrics["model"].isin(REFERENCE_ROWS)]
     d = d[np.isfinite(pd.to_numeric(d[metric], errors="coerce"))]
     fig = go.Figure(go.Bar(x=d["model"], y=d[metric], marker_color=[colours.get(m, "#777") for m in d["model"]],
-                           text=[_fmt(FORMATS.get(metric, "{:.4g}"))(v) for v in d[metric]], textposition="outside",
+                           text=[fmt(v) for v in d[metric]], textposition="outside", cliponaxis=False,
                            hovertemplate="%{x}: %{y:.4g}<extra></extra>"))
-    for ref, dash in ((GRAY, "dot"), (GROUND_TRUTH, "dash")):
-        v = metrics.loc[metrics["model"] == ref, metric]
+    refs = {}
+    for ref in (GRAY, GROUND_TRUTH):
+        v = pd.to_numeric(metrics.loc[metrics["model"] == ref, metric], errors="coerce")
         if len(v) and np.isfinite(float(v.iloc[0])):
-            fig.add_hline(y=float(v.iloc[0]), line=dict(color=REFERENCE_COLOURS[ref], dash=dash, width=1.5),
-                          annotation_text=f"{ref} {_fmt(FORMATS.get(metric, '{:.4g}'))(v.iloc[0])}",
-                          annotation_position="top left")
+            refs[ref] = float(v.iloc[0])
+    yrange = zoomed_range(list(d[metric]) + ([refs[GRAY]] if GRAY in refs else []))
+    notes = []
+    for ref, dash in ((GRAY, "dot"), (GROUND_TRUTH, "dash")):
+        if ref not in refs:
+            continue
+        if yrange and not yrange[0] <= refs[ref] <= yrange[1]:
+            notes.append(f"{ref} {fmt(refs[ref])}, off the axis")
+            continue
+        # Named to the right of the plot, where no bar label can sit on it.
+        fig.add_hline(y=refs[ref], line=dict(color=REFERENCE_COLOURS[ref], dash=dash, width=1.5),
+                      annotation_text=f"{ref}<br>{fmt(refs[ref])}", annotation_position="right",
+                      annotation_font_size=11)
     better = "higher is better" if metric in HIGHER_BETTER else "lower is better" if metric in LOWER_BETTER else ""
-    fig.update_layout(height=380, margin=dict(l=50, r=20, t=64, b=40), yaxis_title=metric,
-                      title=chart_title(f"{metric}" + (f" ({better})" if better else ""), 380))
+    title = label(metric) + (f" ({better})" if better else "")
+    title += "<br><sup>axis zoomed to the data, not from 0" + "".join(f"; {n}" for n in notes) + "</sup>"
+    fig.update_layout(height=400, margin=dict(l=60, r=80, t=80, b=40), yaxis_title=label(metric),
+                      title=chart_title(title, 400))
+    if yrange:
+        fig.update_yaxes(range=yrange)
     return fig
 
 
@@ -488,6 +559,22 @@ def per_image_figure(per_image: pd.DataFrame, metric: str, colours: dict[str, st
             continue
         fig.add_trace(go.Box(y=v, name=name, marker_color=colours.get(name, "#777"), boxpoints="outliers",
                              boxmean=True))
-    fig.update_layout(height=380, margin=dict(l=50, r=20, t=64, b=40), showlegend=False,
-                      title=chart_title(f"{metric} per image", 380), yaxis_title=metric)
+    fig.update_layout(height=400, margin=dict(l=60, r=20, t=80, b=40), showlegend=False,
+                      title=chart_title(f"{label(metric)} per image", 400), yaxis_title=label(metric))
     return fig
+
+
+def style_standings(standings: pd.DataFrame, gap_columns, labelled: bool = False):
+    """The verdict's table: shares of the gray-to-truth gap as percentages, PSNR as
+    dB over gray; red where a model is worse than gray, green where it is better
+    (colourfulness, which has no better direction, stays uncoloured)."""
+    names = _names(standings, labelled)
+    formats = {names[c]: ("{:+.0%}" if c in gap_columns else "{:+.2f} dB") for c in standings.columns if c != "model"}
+
+    def colour(v):
+        if not isinstance(v, (int, float)) or not np.isfinite(v):
+            return ""
+        return "color: #a11; background-color: #fbe3e3" if v < 0 else "color: #0b3d0b; background-color: #e3f4e3"
+
+    judged = [names[c] for c in standings.columns if c in HIGHER_BETTER + LOWER_BETTER]  # colourfulness: no better way
+    return standings.rename(columns=names).style.format(formats, na_rep="–").map(colour, subset=judged)

@@ -102,16 +102,29 @@ def gray_input(gt8: np.ndarray) -> np.ndarray:
     return np.stack([g] * 3, -1)
 
 
-def scores(out8: np.ndarray, gt8: np.ndarray) -> dict[str, float]:
-    """The per-image metrics of colorcore.evaluate for one 8-bit output."""
+def truth(gt8: np.ndarray) -> dict[str, torch.Tensor]:
+    """What scoring needs of the ground truth alone (its tensor, ab and rare-colour
+    weights, the costliest part): computed once per photo, not once per model."""
     from colorcore.color import rgb_to_lab
-    from colorcore.metrics import ab_accuracy_curve, auc, colorfulness, psnr, rebalanced_pixel_weights, ssim
+    from colorcore.metrics import rebalanced_pixel_weights
 
-    o, g = _tensor(out8), _tensor(gt8)
-    ab_o, ab_g = rgb_to_lab(o)[:, 1:], rgb_to_lab(g)[:, 1:]
+    g = _tensor(gt8)
+    ab_g = rgb_to_lab(g)[:, 1:]
+    return {"rgb": g, "ab": ab_g, "weights": rebalanced_pixel_weights(ab_g)}
+
+
+def scores(out8: np.ndarray, gt8: np.ndarray, terms: dict | None = None) -> dict[str, float]:
+    """The per-image metrics of colorcore.evaluate for one 8-bit output; terms:
+    truth(gt8), when already at hand."""
+    from colorcore.color import rgb_to_lab
+    from colorcore.metrics import ab_accuracy_curve, auc, colorfulness, psnr, ssim
+
+    t = terms or truth(gt8)
+    o, g, ab_g = _tensor(out8), t["rgb"], t["ab"]
+    ab_o = rgb_to_lab(o)[:, 1:]
     return {"psnr": float(psnr(o, g)[0]), "ssim": float(ssim(o, g)[0]),
             "auc": float(auc(ab_accuracy_curve(ab_o, ab_g))[0]),
-            "auc_rebal": float(auc(ab_accuracy_curve(ab_o, ab_g, rebalanced_pixel_weights(ab_g)))[0]),
+            "auc_rebal": float(auc(ab_accuracy_curve(ab_o, ab_g, t["weights"]))[0]),
             "colorfulness": float(colorfulness(o)[0])}
 
 

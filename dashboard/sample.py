@@ -134,6 +134,15 @@ def write_log(path: Path, terms: dict[str, float], steps: int, val_every: int, s
             w.writerow(row)
 
 
+SAMPLE_BUDGET = {"steps": 1000, "batch": 16, "wall_s": 5400.0, "data_version": 2, "hardware": "a made-up CPU"}
+
+
+def write_config(path: Path) -> None:
+    """A weights config.json with the training facts colorcore.provenance reads."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"model": TRAINED, **SAMPLE_BUDGET}, indent=2) + "\n")
+
+
 def write_sample(root: Path) -> Path:
     """The whole synthetic workbench under root; returns root."""
     root = Path(root)
@@ -141,6 +150,7 @@ def write_sample(root: Path) -> Path:
     write_eval_set(root / "results" / "holdout")
     write_bench(root / "results" / "bench.csv")
     write_log(root / "weights" / TRAINED / "train_log.csv", {"loss": 0.05, "l2": 0.05}, 1000, 250)
+    write_config(root / "weights" / TRAINED / "config.json")
     write_log(root / "runs" / IN_PROGRESS / "train_log.csv", {"loss": 6.0, "ce_a": 3.0, "ce_b": 3.0}, 300, 100, 1)
     return root
 

@@ -1,6 +1,8 @@
-"""The dashboard's loaders and figure builders on small known inputs (no Streamlit)."""
+"""The dashboard's loaders, figure builders, verdict, clock and report on small known inputs (no
+Streamlit; the report is opened in headless chromium with the network refused)."""
 import json
 import math
+import os
 
 import numpy as np
 import pandas as pd
@@ -66,7 +68,13 @@ def test_log_alpha_and_density_image():
 def test_ab_histograms_figure_and_extent():
     gt, m = point_hist((10, 20), (-30, 5)), point_hist((2, 2))
     fig = F.ab_histograms_figure({"ground truth": gt, "m": m}, C)
-    assert [t.type for t in fig.data] == ["image", "image"]
+    assert [t.type for t in fig.data] == ["image", "image", "scatter"]
+    bar = fig.data[2].marker  # the colour scale both panels share
+    assert bar.showscale and bar.cmax == pytest.approx(0) and bar.cmin == pytest.approx(-6)
+    assert "1e−6" in bar.colorbar.ticktext
+    # one opacity scale: gt's cells (half the mass each) are fainter than m's single full cell
+    ia, ib = cell(10, 20)
+    assert np.asarray(fig.data[0].z)[ib, ia].sum() < np.asarray(fig.data[1].z)[cell(2, 2)[1], cell(2, 2)[0]].sum()
     assert np.asarray(fig.data[0].z).shape == (N, N, 3)
     assert fig.data[0].x0 == -110 and fig.data[0].dx == 1
     assert F.ab_extent([gt, m], C) == 40  # reach 30 + margin 10
@@ -80,6 +88,17 @@ def test_marginals_figure():
     assert len(lines) == 4 and sum(bool(t.showlegend) for t in lines) == 2
     assert [t.type for t in fig.data].count("image") == 2  # the colour strips
     assert fig.layout.yaxis.type == "log"
+    assert all("e+" not in t and t not in ("2", "5") for t in fig.layout.yaxis.ticktext)
+
+
+def test_log_ticks_read_as_numbers():
+    from dashboard.axes import log_ticks, tick_text
+
+    vals, text = log_ticks(0.02, 0.6)
+    assert text == ["0.02", "0.05", "0.1", "0.2", "0.5"] and vals[1] == 0.05
+    assert log_ticks(2.2, 6.8)[1] == ["3", "4", "5", "6"]  # within a decade: finer steps
+    assert len(log_ticks(1e-8, 1)[0]) <= 9 and tick_text(1e-6) == "1e−6" and tick_text(2e-4) == "2e−4"
+    assert len(log_ticks(1.01, 1.09)[0]) == 3
 
 
 def test_pool_and_never_mask():
@@ -142,6 +161,12 @@ def test_curves_figure_overlays_runs_that_share_a_column():
     assert len(fig.data) == 4  # raw (faint) + smoothed per run
     assert named[1].line.dash == "dot"  # a run in progress
     assert list(named[0].y) == pytest.approx(list(F.smooth(np.array([4.0, 3, 2, 1]), 0.5)))
+    assert fig.layout.yaxis.title.text == "loss" and fig.layout.xaxis.title.text == "step"
+    # The legend sits in the figure's bottom margin, under the step axis's title.
+    assert fig.layout.legend.yref == "container" and fig.layout.legend.yanchor == "bottom"
+    assert fig.layout.margin.b >= 58 + 22
+    logy = F.curves_figure({"a": a}, "loss", log_y=True)
+    assert logy.layout.yaxis.type == "log" and "2" in logy.layout.yaxis.ticktext
     only_a = F.curves_figure({"a": a, "b": b}, "ce")
     assert [t.name for t in only_a.data] == ["a"]
     hours = F.curves_figure({"a": a}, "loss", x="wall_s")
@@ -164,6 +189,7 @@ def test_latency_figure(root):
     assert fast.y[0] == pytest.approx(1.3 / 20)
     lo, hi = fig.layout.yaxis.range
     assert 10 ** lo < min(by[sample.TRAINED].y) and 10 ** hi > 1.3
+    assert "0.05" in fig.layout.yaxis.ticktext and "0.5" in fig.layout.yaxis.ticktext
     mem = F.latency_figure(df, "cpu", metric="peak_rss_mb", log_axes=False)
     assert not any(t.name and t.name.startswith("reference") for t in mem.data)
 
@@ -173,14 +199,18 @@ def test_latency_figure(root):
 
 def test_best_mask_ignores_references_and_marks_ties():
     df = pd.DataFrame({"model": ["gray", "ground-truth", "a", "b", "c"],
-                       "psnr": [30, math.inf, 20, 22, 22], "delta_cf": [40, 0, 5, 3, np.nan],
-                       "colorfulness": [0, 40, 10, 20, 30]})
+                       "psnr": [18, math.inf, 20, 22, 22], "delta_cf": [40, 0, 5, 3, np.nan],
+                       "colorfulness": [0, 40, 10, 20, 30], "ssim": [0.95, 1, 0.90, 0.93, 0.92]})
     m = F.best_mask(df)
     assert m["psnr"].tolist() == [False, False, False, True, True]
     assert m["delta_cf"].tolist() == [False, False, False, True, False]
     assert not m["colorfulness"].any()  # no better direction: nothing marked
+    assert not m["ssim"].any()  # the best model is still worse than gray: not 'best'
     html = F.style_table(df).to_html()
     assert "font-weight: bold" in html and "∞" in html
+    one = df[df["model"].isin(["gray", "ground-truth", "a"])]
+    assert not F.best_mask(one).any().any()  # a lone model is not marked best everywhere
+    assert list(F.style_table(df, labelled=True).data.columns[:3]) == ["model", "PSNR (dB) ↑", "Δ colourfulness ↓"]
 
 
 def test_metric_figures(root):
@@ -188,6 +218,10 @@ def test_metric_figures(root):
     bar = F.metric_bar_figure(df, "psnr")
     assert list(bar.data[0].x) == [sample.TRAINED, sample.RANDOM]
     assert len(bar.layout.shapes) == 1  # the gray line; the ground truth's inf is left out
+    lo, hi = bar.layout.yaxis.range  # zoomed to the models and gray (21.0 .. 24.1), not from 0
+    assert 19 < lo < 21.0 and 24.1 < hi < 26 and bar.layout.yaxis.title.text == "PSNR (dB) ↑"
+    semantic = F.metric_bar_figure(df, "semantic_lite1")  # truth (1.0) far above: named, not drawn
+    assert len(semantic.layout.shapes) == 1 and "ground-truth 1.000, off the axis" in semantic.layout.title.text
     per = L.read_per_image(root / "results" / "val")
     box = F.per_image_figure(per, "ssim")
     assert {t.name for t in box.data} == {"gray", "ground-truth", sample.TRAINED, sample.RANDOM}
@@ -298,3 +332,116 @@ def test_val_broad_leads_the_sets_and_budgets_come_from_the_weights(tmp_path):
     b = L.read_budgets(tmp_path).set_index("model")
     assert b.loc["old", "data"] == "v1" and b.loc["old", "images seen"] == 800 and b.loc["old", "hours"] == 1.0
     assert b.loc["new", "data"] == "v1 then v2" and b.loc["new", "steps"] == 110 and b.loc["new", "hours"] == 1.1
+
+
+# --------------------------------------------------------------------------
+# The verdict, the page's clock, the report
+
+def test_verdict_ranks_and_standings(root):
+    from dashboard import verdict as V
+
+    df = L.read_metrics(root / "results" / "val")
+    r = V.ranks(df)
+    assert r.index.tolist() == [sample.TRAINED, sample.RANDOM]
+    assert r.loc[sample.TRAINED, "rank sum"] == 9.5 and r.loc[sample.TRAINED, "semantic_lite1"] == 1.5  # a tie
+    s = V.standings(df)
+    assert s.loc[sample.TRAINED, "psnr"] == pytest.approx(0.6)  # dB over gray (truth is inf)
+    assert s.loc[sample.TRAINED, "delta_cf"] == pytest.approx((38 - 24) / 38)  # share of gray's gap closed
+    assert s.loc[sample.RANDOM, "frechet_lite1"] == pytest.approx(-0.25)  # worse than gray
+    assert V.is_gap(df, "ssim") and not V.is_gap(df, "psnr")
+    assert V.gray_beats(df)["psnr"] == 1
+    lines = V.summary(df, "val", primary=False)
+    assert lines[0].startswith(f"**{sample.TRAINED}** is the best model on `val`")
+    assert "better than gray on 7 of 7" in lines[0] and "semantic agreement" in lines[0]
+    tie = df.copy()  # equal rank sums: semantic agreement decides
+    tie.loc[tie["model"] == sample.RANDOM, "psnr"] = 30.0
+    tie.loc[tie["model"] == sample.RANDOM, "delta_cf"] = 1.0
+    tie.loc[tie["model"] == sample.RANDOM, "semantic_lite1"] = 0.8
+    assert V.ranks(tie).index[0] == sample.RANDOM
+    assert V.summary(df[df["model"].isin(L.REFERENCE_ROWS)], "val", False) is None
+
+
+def test_photo_timing_against_the_bench(root):
+    from dashboard import timing as T
+
+    bench = L.read_bench(root / "results" / "bench.csv")
+    assert T.bench_seconds(bench, [sample.TRAINED, sample.RANDOM]) == pytest.approx(0.02 + 0.03 + 2 * 0.08 * 0.065536)
+    assert T.bench_seconds(bench, ["unknown"]) is None and T.bench_seconds(None, ["a"]) is None
+    fresh = {"load_s": 0.0, "run_s": 0.2, "model_s": 0.05, "score_s": 0.1, "loaded": False, "cached": False}
+    rec = T.record("p.png", {"a": fresh, "b": {**fresh, "load_s": 1.0, "loaded": True}})
+    assert rec["loaded"] == ["b"] and rec["colorized"] == ["a", "b"] and rec["total_s"] == pytest.approx(1.4)
+    line = T.line(rec, 0.1)
+    assert "2 of 2 models colorized and scored in 1.40 s" in line and "took 14.0x that" in line
+    cached = T.record("p.png", {"a": {**fresh, "run_s": 0.001, "cached": True}})
+    assert "from this server's cache" in T.line(cached, 0.1)
+
+
+def test_scores_with_the_truth_computed_once():
+    gt = I.ground_truth(I.BUNDLED, "chelsea")
+    gray = I.gray_input(gt)
+    assert I.scores(gray, gt, I.truth(gt)) == I.scores(gray, gt)
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROME_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+               "--disable-sync", "--no-first-run"]
+
+
+def open_offline(path) -> dict:
+    """Open an HTML file in headless chromium with every non-file request refused:
+    what was requested off the file, what failed, the page's errors and how many
+    Plotly figures drew their SVG."""
+    from playwright.sync_api import sync_playwright
+
+    seen = {"blocked": [], "failed": [], "errors": []}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROME_ARGS)
+        try:
+            page = browser.new_page()
+
+            def route(r):
+                if r.request.url.startswith(("file:", "data:", "blob:")):
+                    r.continue_()
+                else:
+                    seen["blocked"].append(r.request.url)
+                    r.abort()
+
+            page.route("**/*", route)
+            page.on("requestfailed", lambda r: seen["failed"].append(r.url))
+            page.on("pageerror", lambda e: seen["errors"].append(str(e)))
+            page.goto(f"file://{path}", wait_until="load")
+            page.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length > 0", timeout=30_000)
+            seen["figures"] = page.evaluate("document.querySelectorAll('.js-plotly-plot').length")
+            seen["drawn"] = page.evaluate("document.querySelectorAll('.js-plotly-plot .main-svg .bars, "
+                                          ".js-plotly-plot .main-svg .boxes').length")
+            seen["text"] = page.inner_text("body")
+            seen["overflowing"] = page.evaluate(  # a figure drawn wider than its column
+                "[...document.querySelectorAll('.js-plotly-plot')].filter(gd => "
+                "+gd.querySelector('.main-svg').getAttribute('width') > gd.getBoundingClientRect().width + 1).length")
+        finally:
+            browser.close()
+    return seen
+
+
+@pytest.mark.skipif(not os.path.isfile(CHROMIUM), reason="Debian's chromium is not installed")
+def test_report_is_self_contained_and_opens_offline(root, tmp_path):
+    from dashboard import report, verdict
+
+    df = L.read_metrics(root / "results" / "val")
+    per = L.read_per_image(root / "results" / "val")
+    html = report.build("colorcore: val", [
+        {"heading": "Verdict", "lines": verdict.summary(df, "val", False),
+         "table": F.style_standings(verdict.standings(df).reset_index(), ["ssim"], labelled=True)},
+        {"heading": "Scores", "table": F.style_table(df, labelled=True), "caption": "Made by `x`"},
+        {"heading": "PSNR", "figures": [F.metric_bar_figure(df, "psnr"), F.per_image_figure(per, "psnr")]}])
+    from plotly.offline import get_plotlyjs
+
+    own = html.replace(get_plotlyjs(), "")  # plotly.js is inlined; the rest must fetch nothing
+    assert len(own) < len(html) / 2 and "<script src" not in own and "http" not in own and "<link" not in own
+    assert "PSNR (dB) ↑" in html and "auc_rebal" not in html  # labelled tables
+    path = tmp_path / "report.html"
+    path.write_text(html)
+    seen = open_offline(path)
+    assert seen["blocked"] == [] and seen["failed"] == [] and seen["errors"] == []
+    assert seen["figures"] == 2 and seen["drawn"] >= 2 and seen["overflowing"] == 0
+    assert f"{sample.TRAINED} is the best model" in seen["text"]

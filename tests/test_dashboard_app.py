@@ -2,9 +2,11 @@
 workbench (tables, controls, the model and image selectors), on an empty one
 (plain notes, no exception), on unreadable inputs, and on the repository's own
 results/ and logs, whatever they hold."""
+import shutil
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import streamlit as st
 from PIL import Image
@@ -68,16 +70,74 @@ def charts(at) -> list:
 def test_metrics_page(workbench):
     at = open_page("views/metrics.py")
     assert at.title[0].value == "Metrics"
-    assert len(at.dataframe) == 2  # one table per evaluation set: val, holdout
-    table = at.dataframe[0].value
-    assert table["model"].tolist() == ["gray", "ground-truth", sample.TRAINED, sample.RANDOM]
-    assert {"psnr", "ssim", "auc", "auc_rebal", "delta_cf", "semantic_lite1"} <= set(table.columns)
+    sets = at.radio(key="metrics_set")
+    assert sets.options == ["val", "holdout"] and sets.value == "val"  # one set at a time, the first in order
+    standing, scores = at.table[0].value, at.table[1].value
+    assert standing["model"].tolist() == [sample.TRAINED, sample.RANDOM]  # best first
+    assert scores["model"].tolist() == ["gray", "ground-truth", sample.TRAINED, sample.RANDOM]
+    assert {"PSNR (dB) ↑", "SSIM ↑", "AuC ↑", "AuC (rare colours) ↑", "Δ colourfulness ↓",
+            "semantic agreement ↑"} <= set(scores.columns)  # labels, not raw column names
+    assert not {"auc_rebal", "delta_cf", "semantic_lite1"} & set(scores.columns)
     captions = " ".join(c.value for c in at.caption)
     assert "python -m colorcore evaluate --data /data/sample/val.tar" in captions and "2026-01-02" in captions
     assert "random weights" in captions
+    assert at.get("download_button"), "the report button"
     box = at.selectbox(key="metric_val")
     box.set_value("colorfulness").run()
-    assert not at.exception and len(charts(at)) == 4
+    assert not at.exception and len(charts(at)) == 2  # the bars and the per-image boxes
+    sets.set_value("holdout").run()
+    assert not at.exception and at.selectbox(key="metric_holdout")
+
+
+def test_verdict_names_the_best_model_by_the_stated_rule(workbench):
+    at = open_page("views/metrics.py")
+    text = " ".join(m.value for m in at.markdown)
+    assert f"**{sample.TRAINED}** is the best model on `val`" in text and "not the primary set" in text
+    assert "rank sum 9.5" in text and f"next {sample.RANDOM} with 11.5" in text
+    assert any("lowest sum of ranks" in c.value for c in at.caption)  # the rule, said
+    standing = at.table[0].value.set_index("model")
+    # sample: gray PSNR 23.5, TRAINED 24.1; gray semantic 0.70, truth 1, TRAINED 0.72
+    assert standing.loc[sample.TRAINED, "PSNR (dB) ↑"] == pytest.approx(0.6)
+    assert standing.loc[sample.TRAINED, "semantic agreement ↑"] == pytest.approx(0.02 / 0.30)
+    assert standing.loc[sample.RANDOM, "PSNR (dB) ↑"] < 0  # worse than gray
+    assert "PSNR rewards caution" in text  # one sentence per metric
+
+    # Make the other model better on most metrics: the verdict follows the numbers.
+    csv = workbench / "results" / "val" / "metrics.csv"
+    df = pd.read_csv(csv)
+    df.loc[df["model"] == sample.RANDOM, ["psnr", "auc", "frechet_lite1"]] = [25.0, 0.95, 20.0]
+    df.to_csv(csv, index=False)
+    at = open_page("views/metrics.py")
+    assert f"**{sample.RANDOM}** is the best model" in " ".join(m.value for m in at.markdown)
+
+
+def test_dashboard_opens_on_val_broad(workbench):
+    shutil.copytree(workbench / "results" / "val", workbench / "results" / "val-broad")
+    at = open_page("views/metrics.py")
+    sets = at.radio(key="metrics_set")
+    assert sets.options[0] == "val-broad (primary)" and sets.value == "val-broad"
+    assert "(the primary set)" in " ".join(m.value for m in at.markdown)
+
+
+def test_budgets_beside_the_scores(workbench):
+    at = open_page("views/metrics.py")
+    scores = at.table[1].value.set_index("model")
+    assert list(scores.columns[-4:]) == ["data", "steps", "images seen", "hours"]
+    b = sample.SAMPLE_BUDGET  # weights/<TRAINED>/config.json, through colorcore.provenance
+    row = scores.loc[sample.TRAINED]
+    assert row["data"] == "v2" and row["steps"] == b["steps"] and row["images seen"] == b["steps"] * b["batch"]
+    assert row["hours"] == pytest.approx(b["wall_s"] / 3600)
+    assert scores.loc[[sample.RANDOM, "gray"], ["steps", "hours"]].isna().all().all()  # no config.json: no budget
+    assert any(b["hardware"] in c.value for c in at.caption)
+
+
+def test_ab_page_opens_on_the_flagship(workbench, monkeypatch):
+    import colorcore.models
+
+    monkeypatch.setattr(colorcore.models, "resolve", lambda name: sample.RANDOM if name == "default" else name)
+    at = open_page("views/ab.py")
+    assert at.selectbox(key="ab_model").value == sample.RANDOM
+    assert at.multiselect(key="ab_overlay").value == [sample.RANDOM]
 
 
 def test_ab_page_model_selector(workbench):
@@ -157,6 +217,41 @@ def test_images_page_selectors(workbench, tmp_path):
     assert not at.exception and at.warning and at.selectbox(key="img_image").options[0] == "astronaut"
 
 
+def test_images_page_loads_each_model_once_and_colorizes_only_what_changed(workbench, monkeypatch):
+    import colorcore
+
+    loads = []
+    real = colorcore.load_colorizer
+
+    def counting(name, **kwargs):
+        loads.append(name)
+        return real(name, **kwargs)
+
+    monkeypatch.setattr(colorcore, "load_colorizer", counting)
+    at = open_page("views/images.py")
+    first = at.session_state["img_timing"]
+    assert loads == [WEIGHTED] and first["image"] == "astronaut"
+    assert first["loaded"] == [WEIGHTED] and first["colorized"] == [WEIGHTED]
+    assert [h.value for h in at.subheader][0] == "`astronaut`"  # the photo's name over its tiles
+
+    at.selectbox(key="img_image").set_value("coffee").run()
+    second = at.session_state["img_timing"]
+    assert not at.exception and loads == [WEIGHTED]  # the second photo reuses the loaded model
+    assert second["image"] == "coffee" and second["loaded"] == [] and second["colorized"] == [WEIGHTED]
+    t = second["models"][WEIGHTED]  # the page's own clock
+    assert t["load_s"] < t["run_s"] and t["model_s"] > 0 and t["score_s"] > 0
+    assert "`coffee`: 1 of 1 models colorized and scored" in " ".join(c.value for c in at.caption)
+    assert at.dataframe[0].value["model"].tolist() == ["gray", WEIGHTED]
+
+    at.selectbox(key="img_image").set_value("astronaut").run()
+    again = at.session_state["img_timing"]
+    assert loads == [WEIGHTED] and again["colorized"] == []  # seen before: nothing is recomputed
+    assert "all 1 results from this server's cache" in " ".join(c.value for c in at.caption)
+    at.multiselect(key="img_models").set_value([]).run()
+    at.multiselect(key="img_models").set_value([WEIGHTED]).run()
+    assert not at.exception and loads == [WEIGHTED]
+
+
 def test_dataset_from_environment(env, tmp_path):
     photos = tmp_path / "photos"
     photos.mkdir()
@@ -200,3 +295,77 @@ def test_pages_on_the_repository(monkeypatch, page):
     st.cache_resource.clear()
     at = open_page(page)
     assert at.title
+
+
+@pytest.fixture(scope="module")
+def server(fake_weights, tmp_path_factory):
+    """`streamlit run dashboard/app.py` on the synthetic workbench, on a free port."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from dashboard.screenshots import free_port, wait_healthy
+
+    root = sample.write_sample(tmp_path_factory.mktemp("served"))
+    port = free_port()
+    env = {**os.environ, "COLORCORE_ROOT": str(root), "COLORCORE_WEIGHTS": str(fake_weights), "HF_HUB_OFFLINE": "1",
+           "COLORCORE_DASHBOARD_THREADS": "1"}
+    env.pop("COLORCORE_RESULTS", None)
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", APP, "--server.headless", "true",
+                             "--server.port", str(port), "--server.address", "127.0.0.1",
+                             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        wait_healthy(port, proc)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)  # the server this fixture started
+        proc.wait(timeout=20)
+
+
+@pytest.mark.skipif(not Path("/usr/bin/chromium").is_file(), reason="Debian's chromium is not installed")
+def test_deep_links_offline_and_the_exported_report(server, tmp_path):
+    """In headless chromium with every request off the server refused: /metrics and /ab open
+    directly, the page asks nothing of another host (the favicon included), and the report
+    the button exports opens with the network refused too."""
+    import re
+
+    from playwright.sync_api import sync_playwright
+
+    from test_dashboard import CHROME_ARGS, CHROMIUM, open_offline
+
+    outside = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROME_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1800}, accept_downloads=True)
+
+            def route(r):
+                if r.request.url.startswith((server, "data:", "blob:")):
+                    r.continue_()
+                else:
+                    outside.append(r.request.url)
+                    r.abort()
+
+            page.route("**/*", route)
+            for path, title in (("ab", "ab distributions"), ("metrics", "Metrics")):
+                page.goto(f"{server}/{path}", wait_until="load")
+                page.locator("h1", has_text=title).wait_for(timeout=60_000)
+                assert page.get_by_text("Page not found").count() == 0, path
+            button = page.get_by_role("button", name=re.compile("Export report"))
+            button.wait_for(timeout=60_000)
+            favicon = page.evaluate("document.querySelector(\"link[rel='shortcut icon']\").href")
+            assert favicon.startswith(server), favicon
+            with page.expect_download(timeout=120_000) as download:
+                button.click()
+            path = tmp_path / download.value.suggested_filename
+            download.value.save_as(path)
+        finally:
+            browser.close()
+    assert outside == []
+    assert path.name == "colorcore-val-report.html"
+    seen = open_offline(path)
+    assert seen["blocked"] == [] and seen["failed"] == [] and seen["errors"] == []
+    assert seen["figures"] == 2 and f"{sample.TRAINED} is the best model" in seen["text"]
+    assert "images seen" in seen["text"] and "Verdict on val" in seen["text"]

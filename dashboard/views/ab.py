@@ -4,6 +4,12 @@ import streamlit as st
 
 from dashboard import common, figures, loaders
 
+
+def flagship() -> str:
+    from colorcore.models import resolve
+
+    return resolve("default")
+
 THRESHOLDS = [0.0, 1e-7, 1e-6, 1e-5, 1e-4]
 
 
@@ -28,7 +34,8 @@ def main() -> None:
         return
     colours = figures.colour_map(hist.rows + common.model_names())
     plane = common.plane(hist.centres)
-    model = st.selectbox("Model", rows, key="ab_model")
+    first = flagship()  # the page opens on the flagship
+    model = st.selectbox("Model", rows, key="ab_model", index=rows.index(first) if first in rows else 0)
     pixels = f" over {hist.pixels:,} pixels" if hist.pixels else ""
 
     st.subheader("2-D ab histograms")
@@ -36,7 +43,8 @@ def main() -> None:
                                                   model: hist.hist[model]}, hist.centres, plane), key="ab_pair")
     st.caption(f"Set `{name}`{pixels}, 1-unit ab bins. Each cell is drawn in the colour it stands for (L = "
                f"{figures.PLANE_L:g}); its opacity is the log10 share of pixels in it, from "
-               f"{figures.DENSITY_FLOOR:g} (faint) to the panel's maximum (opaque). Black: no pixel at all.")
+               f"{figures.DENSITY_FLOOR:g} (faint) to the largest share in either panel (opaque): the bar on the "
+               "right. Black: no pixel at all.")
 
     st.subheader("a and b marginals")
     overlay = st.multiselect("Overlay", rows, default=[model], key="ab_overlay")
@@ -63,10 +71,11 @@ def main() -> None:
     st.subheader("Summary")
     stats = figures.ab_stats({r: hist.hist[r] for r in [loaders.GROUND_TRUTH] + rows}, hist.centres, threshold, cell)
     st.dataframe(stats.style.format({c: "{:.3f}" for c in stats.columns if c != "row"}), hide_index=True,
-                 key="ab_stats")
-    st.caption("mean_a / mean_b: the centre of mass (sepia: b > 0 with a near 0); mean_chroma: mean √(a²+b²) "
-               "(desaturation: far below the ground truth's); intersection_with_gt: Σ min(model, ground truth), "
-               "1 = the same distribution.")
+                 key="ab_stats", column_config=common.column_config(stats.columns))
+    st.caption("Mean a / mean b: the centre of mass (sepia: b > 0 with a near 0); mean chroma: mean √(a²+b²) "
+               "(desaturation: far below the ground truth's); overlap with truth: Σ min(model, ground truth), "
+               "1 = the same distribution; truth's colour never reached: the share of the ground truth's ab mass "
+               "in cells where the row never goes (the threshold and cell size above).")
 
 
 main()

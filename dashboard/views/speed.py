@@ -1,12 +1,12 @@
 """Speed: latency against megapixels per model (results/bench.csv)."""
 import streamlit as st
 
-from dashboard import common, figures, loaders
+from dashboard import common, figures, labels, loaders
 
 BENCH_HINT = "python -m colorcore bench --models all --out results/bench.csv"
-TABLE = ["model", "weights", "device", "threads", "size", "megapixels", "latency_median_s", "latency_p90_s",
-         "ratio_vs_reference", "speedup_vs_reference", "throughput_img_s", "peak_rss_mb", "cuda_max_alloc_mb", "params",
-         "weights_mb_fp16"]
+# ratio_vs_reference is left out: it is 1 / speed-up.
+TABLE = ["model", "weights", "device", "threads", "size", "latency_median_s", "latency_p90_s", "speedup_vs_reference",
+         "throughput_img_s", "peak_rss_mb", "cuda_max_alloc_mb", "params", "weights_mb_fp16"]
 
 
 def main() -> None:
@@ -38,14 +38,25 @@ def main() -> None:
     if ref.empty:
         common.note("No reference row for this device in bench.csv, so no reference line.")
     d = df[df["device"] == device]
-    st.dataframe(d[[c for c in TABLE if c in d.columns]], hide_index=True, key="speed_table", placeholder="–",
-                 column_config={"latency_median_s": st.column_config.NumberColumn("latency median (s)", format="%.4f"),
-                                "latency_p90_s": st.column_config.NumberColumn("latency p90 (s)", format="%.4f"),
-                                "ratio_vs_reference": st.column_config.NumberColumn("÷ reference", format="%.3f"),
-                                "speedup_vs_reference": st.column_config.NumberColumn("speed-up", format="%.1f×"),
-                                "throughput_img_s": st.column_config.NumberColumn("batch img/s", format="%.1f"),
-                                "peak_rss_mb": st.column_config.NumberColumn("peak RSS MB", format="%.0f"),
-                                "megapixels": st.column_config.NumberColumn(format="%.3f")})
-
+    table = d[[c for c in TABLE if c in d.columns]]
+    # Columns with one value for every row go into a line, so the rest fit the page's width.
+    table = table.dropna(axis=1, how="all")
+    same = [c for c in table.columns if c != "model" and table[c].nunique(dropna=False) == 1]
+    if same:
+        st.caption("Every row: " + ", ".join(f"{labels.label(c)} {table[c].iloc[0]}" for c in same) + ".")
+    table = table.drop(columns=same)
+    number = st.column_config.NumberColumn
+    st.dataframe(table, hide_index=True, key="speed_table", placeholder="–",
+                 column_config=common.column_config(
+                     table.columns,
+                     latency_median_s=number(labels.label("latency_median_s"), format="%.4f"),
+                     latency_p90_s=number(labels.label("latency_p90_s"), format="%.4f"),
+                     ratio_vs_reference=number(labels.label("ratio_vs_reference"), format="%.3f"),
+                     speedup_vs_reference=number(labels.label("speedup_vs_reference"), format="%.1f×"),
+                     throughput_img_s=number(labels.label("throughput_img_s"), format="%.1f"),
+                     peak_rss_mb=number(labels.label("peak_rss_mb"), format="%.0f"),
+                     weights_mb_fp16=number(labels.label("weights_mb_fp16"), format="%.1f"),
+                     params=number(labels.label("params"), format="compact"),
+                     megapixels=number(labels.label("megapixels"), format="%.3f")))
 
 main()

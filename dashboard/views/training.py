@@ -4,9 +4,12 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dashboard import common, figures, loaders
+from dashboard import common, figures, labels, loaders
 
-VAL_TITLES = {"val_psnr": "val PSNR (dB) ↑", "val_colorfulness": "val colorfulness", "val_auc": "val AuC ↑"}
+
+def val_title(column: str) -> str:
+    """'val_auc' -> 'val AuC ↑': the evaluation metric's label, arrow included."""
+    return "val " + labels.label(column.removeprefix("val_"))
 
 
 def shown_path(path) -> str:
@@ -15,11 +18,12 @@ def shown_path(path) -> str:
 
 
 def summary(logs: dict, found: dict) -> pd.DataFrame:
-    """One row per run: where its log is, how far it got, its latest loss and validation."""
+    """One row per run: how far it got, its latest loss and validation (where its log
+    is goes in a caption: a path column pushed the table past the page's width)."""
     rows = []
     for label, df in logs.items():
         last = df.iloc[-1]
-        row = {"run": label, "status": found[label].status, "file": shown_path(found[label].path),
+        row = {"run": label, "status": found[label].status,
                "step": int(last["step"]), "epoch": last.get("epoch"),
                "hours": float(last["wall_s"]) / 3600 if "wall_s" in df and pd.notna(last.get("wall_s")) else np.nan,
                "images/s": df["images_per_s"].tail(10).mean() if "images_per_s" in df else np.nan,
@@ -62,10 +66,16 @@ def main() -> None:
     x = c2.radio("x axis", ["step", "wall_s"], format_func=figures.X_AXES.get, horizontal=True, key="train_x")
     log_y = c3.toggle("Log-scale losses", value=True, key="train_logy")
 
-    st.dataframe(summary(logs, found), hide_index=True, key="train_summary", placeholder="–",
-                 column_config={"hours": st.column_config.NumberColumn(format="%.2f"),
-                                "images/s": st.column_config.NumberColumn(format="%.1f"),
-                                "loss": st.column_config.NumberColumn(format="%.4f")})
+    table = summary(logs, found)
+    st.caption("Logs: " + ", ".join(f"`{shown_path(found[k].path)}`" for k in logs) + ".")
+    st.dataframe(table, hide_index=True, key="train_summary", placeholder="–",
+                 column_config=common.column_config(
+                     [c for c in table.columns if c.startswith("val_")],
+                     hours=st.column_config.NumberColumn(format="%.2f"),
+                     **{"images/s": st.column_config.NumberColumn(format="%.1f")},
+                     loss=st.column_config.NumberColumn(format="%.4f"),
+                     **{c: st.column_config.NumberColumn(val_title(c), format="%.4g")
+                        for c in table.columns if c.startswith("val_")}))
 
     vals = sorted({c for df in logs.values() for c in loaders.val_metrics(df)})
     st.subheader("Validation metrics")
@@ -73,7 +83,7 @@ def main() -> None:
         cols = st.columns(min(3, len(vals)))
         for i, c in enumerate(vals):
             cols[i % len(cols)].plotly_chart(
-                figures.curves_figure(logs, c, 0.0, x, colours, markers=True, title=VAL_TITLES.get(c, c)),
+                figures.curves_figure(logs, c, 0.0, x, colours, markers=True, title=val_title(c)),
                 key=f"val_{c}")
     else:
         common.note("No validation rows in these logs yet (they come every `val_every` steps).")
