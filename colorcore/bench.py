@@ -1,27 +1,37 @@
-"""Speed and memory of `Colorizer.colorize`, end to end, for every model:
+"""Speed and memory of colorization, end to end, for every model, on each runtime:
 
     python -m colorcore bench --models all --out results/bench.csv
 
-Per model and device (CPU with --threads threads; CUDA too when present), one row per
+Per model, device (CPU with --threads threads; CUDA too when present) and runtime
+(`torch`, and on the CPU also `onnx`: ONNX Runtime, colorcore.onnx_runtime), one row per
 image size: the median and 90th percentile latency of `colorize(PIL image)` after
 warm-up (decode not included: the photo is already a PIL image; everything after it is:
 lightness, resize, the net, ab upsampling, gamut fitting, sRGB, 8-bit output), the
 batch throughput of `colorize_tensor` at the model's net resolution, and peak memory.
 
-Every model runs in a fresh subprocess, so one model's allocations never count in
+For the --folder models (the flagship by default), file to file as the CLI does it
+(colorcore.bench_folder): the 12 MP row's `stage_*_s` columns break a 4000x3000 JPEG's
+colorization into its steps (decode, lightness, net, upsample, srgb: Lab to 8-bit sRGB
+with the gamut test, gamut_fit: the out-of-gamut pixels' chroma fit, png: PNG writing),
+median over --repeats-large runs; and on every row of the model, `folder_256_img_s` is
+the images per second of `colorize` over a folder of 96 real 256x256 photos, and
+`folder_mixed_img_s` / `folder_mixed_mp_s` over a folder of 30 real photos of mixed sizes
+(384x303 to 1411x1411), with `folder_peak_rss_mb` the process's peak after both.
+
+Every model and runtime runs in a fresh subprocess, so one's allocations never count in
 another's peak. Sizes run in ascending order, so `peak_rss_mb` (ru_maxrss of that
 process after the size's runs: interpreter, torch, model and all work so far) is the
 peak while colorizing images up to that size. `cuda_max_alloc_mb` is
 torch.cuda.max_memory_allocated over that size's runs alone.
 
 A reference row is always measured first in the same run: the eccv16 architecture at
-its original full width (~32M parameters, random weights) colorizing a 256x256 photo,
-i.e. one forward pass of the network Zhang et al. published plus the pipeline around it.
-`ratio_vs_reference` = latency / reference latency on the same device (0.05 = 20x
-faster); `speedup_vs_reference` is its inverse.
+its original full width (~32M parameters, random weights) colorizing a 256x256 photo on
+PyTorch, i.e. one forward pass of the network Zhang et al. published plus the pipeline
+around it. `ratio_vs_reference` = latency / reference latency on the same device (0.05 =
+20x faster); `speedup_vs_reference` is its inverse.
 
-The photos are synthetic (smooth colour fields with grain), so the numbers do not
-depend on any dataset.
+The latency photos are synthetic (smooth colour fields with grain), so those numbers do
+not depend on any dataset; the folders are scikit-image's bundled photographs.
 """
 from __future__ import annotations
 
@@ -33,19 +43,29 @@ import os
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+
+from .bench_folder import (FOLDER_256_FILES, FOLDER_MIXED_COPIES, PHOTOS, STAGES, folder_throughput, stage_breakdown,
+                           write_folder)
+from .onnx_runtime import RUNTIME_ENV
+from .provenance import git_commit, load_average, machine
+from .tables import csv_value, text_table
 
 REFERENCE_MODEL, REFERENCE_NAME = "eccv16", "eccv16-full"
 REFERENCE_OPTIONS = {"width": 1.0}
 REFERENCE_SIZE = (256, 256)
 DEFAULT_SIZES = "256,512,1024,4000x3000"
 LARGE_PIXELS = 2_000_000  # above this, the --repeats-large / one warm-up regime
-COLUMNS = ["model", "reference", "weights", "params", "weights_mb_fp16", "net_size", "device", "threads", "size",
-           "megapixels", "warmup", "repeats", "latency_median_s", "latency_p90_s", "ratio_vs_reference",
-           "speedup_vs_reference", "throughput_img_s", "throughput_batch", "peak_rss_mb", "cuda_max_alloc_mb"]
+STAGE_COLUMNS = [f"stage_{s}_s" for s in STAGES]
+FOLDER_COLUMNS = ["folder_256_img_s", "folder_mixed_img_s", "folder_mixed_mp_s", "folder_peak_rss_mb"]
+COLUMNS = ["model", "reference", "weights", "params", "weights_mb_fp16", "net_size", "device", "runtime", "threads",
+           "size", "megapixels", "warmup", "repeats", "latency_median_s", "latency_p90_s", "ratio_vs_reference",
+           "speedup_vs_reference", "throughput_img_s", "throughput_batch", "peak_rss_mb", "cuda_max_alloc_mb",
+           *STAGE_COLUMNS, *FOLDER_COLUMNS]
 
 
 def parse_sizes(spec: str) -> list[tuple[int, int]]:
@@ -85,13 +105,14 @@ def _stats(times: list[float]) -> tuple[float, float]:
 
 
 # --------------------------------------------------------------------------
-# The worker: one model on one device, in its own process
+# The worker: one model on one device and runtime, in its own process
 
 def worker(job: dict) -> list[dict]:
     import torch
 
     from .evaluate import load_for_eval
-    from .pipeline import lightness, load_colorizer
+    from .pipeline import load_colorizer
+    from .render import lightness
 
     torch.set_num_threads(job["threads"])
     device = torch.device(job["device"])
@@ -99,7 +120,7 @@ def worker(job: dict) -> list[dict]:
     if job["reference"]:
         torch.manual_seed(0)
         colorizer = load_colorizer(REFERENCE_MODEL, device=device, random_init=True,
-                                   model_options=REFERENCE_OPTIONS)
+                                   model_options=REFERENCE_OPTIONS, runtime="torch")
         weights, name = "random", REFERENCE_NAME
     else:
         colorizer, weights = load_for_eval(job["model"], device, job.get("random_init", False), job.get("net_size"))
@@ -110,7 +131,8 @@ def worker(job: dict) -> list[dict]:
                        for v in model.state_dict().values())
     base = {"model": name, "reference": int(job["reference"]), "weights": weights, "params": params,
             "weights_mb_fp16": weight_bytes / 1e6, "net_size": colorizer.spec.net_size, "device": device.type,
-            "threads": job["threads"] if not cuda else "", "throughput_img_s": "", "throughput_batch": ""}
+            "runtime": colorizer.runtime, "threads": job["threads"] if not cuda else "", "throughput_img_s": "",
+            "throughput_batch": "", **{c: "" for c in STAGE_COLUMNS + FOLDER_COLUMNS}}
 
     rows = []
     for w, h in sorted(job["sizes"], key=lambda s: s[0] * s[1]):
@@ -128,11 +150,14 @@ def worker(job: dict) -> list[dict]:
             t0 = time.perf_counter()
             colorizer.colorize(image, seed=0)  # returns a PIL image: the GPU work is done
             times.append(time.perf_counter() - t0)
-        del image
         median, p90 = _stats(times)
         rows.append({**base, "size": f"{w}x{h}", "megapixels": w * h / 1e6, "warmup": warmup, "repeats": repeats,
                      "latency_median_s": median, "latency_p90_s": p90, "peak_rss_mb": _peak_rss_mb(),
                      "cuda_max_alloc_mb": torch.cuda.max_memory_allocated(device) / 2 ** 20 if cuda else ""})
+        if job.get("folder") and large:
+            stages = stage_breakdown(colorizer, image, job["repeats_large"])
+            rows[-1].update({f"stage_{k}_s": v for k, v in stages.items()})
+        del image
 
     if job["batch"] > 0:
         n = colorizer.spec.net_size
@@ -148,36 +173,49 @@ def worker(job: dict) -> list[dict]:
         throughput = job["batch"] * reps / (time.perf_counter() - t0)
         for r in rows:
             r["throughput_img_s"], r["throughput_batch"] = throughput, job["batch"]
+
+    if job.get("folder"):
+        folders = _folders(colorizer, max(1, job["batch"]))
+        for r in rows:
+            r.update(folders)
     return rows
+
+
+def _folders(colorizer, batch: int) -> dict:
+    """Images per second of `colorize` over the two folders of real photos, file to file."""
+    with tempfile.TemporaryDirectory(prefix="colorcore-bench-") as tmp:
+        small = write_folder(Path(tmp) / "in-256", 256, FOLDER_256_FILES)
+        mixed = write_folder(Path(tmp) / "in-mixed", None, FOLDER_MIXED_COPIES * len(PHOTOS))
+        at_256 = folder_throughput(colorizer, small, Path(tmp) / "out-256", batch)
+        at_mixed = folder_throughput(colorizer, mixed, Path(tmp) / "out-mixed", batch)
+    return {"folder_256_img_s": at_256["img_s"], "folder_mixed_img_s": at_mixed["img_s"],
+            "folder_mixed_mp_s": at_mixed["mp_s"], "folder_peak_rss_mb": _peak_rss_mb()}
 
 
 def _run_worker(job: dict) -> list[dict]:
     root = str(Path(__file__).resolve().parent.parent)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
-           "OMP_NUM_THREADS": str(job["threads"]), "MKL_NUM_THREADS": str(job["threads"])}
+           "OMP_NUM_THREADS": str(job["threads"]), "MKL_NUM_THREADS": str(job["threads"]),
+           RUNTIME_ENV: job["runtime"]}  # load_for_eval's load_colorizer names none
     proc = subprocess.run([sys.executable, "-m", "colorcore.bench", "--worker", json.dumps(job)],
                           capture_output=True, text=True, env=env, cwd=root)
     if proc.returncode != 0:
-        raise RuntimeError(f"bench worker for {job['model']} on {job['device']} failed:\n{proc.stderr[-4000:]}")
+        raise RuntimeError(f"bench worker for {job['model']} on {job['device']} ({job['runtime']}) failed:\n"
+                           f"{proc.stderr[-4000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 # --------------------------------------------------------------------------
 
-def _fmt(v) -> str:
-    if isinstance(v, float):
-        return f"{v:.6g}"
-    return str(v)
-
-
 def bench(models: str | list[str] | None, out: str | Path, sizes: str = DEFAULT_SIZES, repeats: int = 10,
           repeats_large: int = 3, warmup: int = 2, batch: int = 8, throughput_repeats: int = 3, threads: int = 2,
           devices: list[str] | None = None, random_init: bool = False, progress: bool = True,
-          net_size: int | None = None) -> list[dict]:
+          net_size: int | None = None, runtimes: list[str] | None = None,
+          folder_models: str | list[str] | None = "default") -> list[dict]:
     import torch
     from tqdm import tqdm
 
-    from .evaluate import git_commit, load_average, machine, model_names
+    from .evaluate import model_names
 
     t_start = time.perf_counter()
     names = model_names(models)
@@ -187,11 +225,15 @@ def bench(models: str | list[str] | None, out: str | Path, sizes: str = DEFAULT_
     common = {"threads": threads, "repeats": repeats, "repeats_large": repeats_large, "warmup": warmup,
               "batch": batch, "throughput_repeats": throughput_repeats, "random_init": random_init}
     model_common = {**common, "net_size": net_size}  # never the reference's: it stays the yardstick
+    runtimes = runtimes or ["torch", "onnx"]
+    with_folder = set() if folder_models in (None, "none", "") else set(model_names(folder_models))
     jobs = []
     for device in devices:
-        jobs.append({**common, "model": REFERENCE_NAME, "reference": True, "device": device,
+        jobs.append({**common, "model": REFERENCE_NAME, "reference": True, "device": device, "runtime": "torch",
                      "sizes": [REFERENCE_SIZE]})
-        jobs += [{**model_common, "model": n, "reference": False, "device": device, "sizes": size_list} for n in names]
+        for runtime in runtimes if device == "cpu" else ["torch"]:  # ONNX Runtime's CPU build
+            jobs += [{**model_common, "model": n, "reference": False, "device": device, "runtime": runtime,
+                      "sizes": size_list, "folder": n in with_folder} for n in names]
 
     load_start = load_average()
     if load_start and load_start[0] > 1.0:
@@ -220,16 +262,18 @@ def bench(models: str | list[str] | None, out: str | Path, sizes: str = DEFAULT_
         w = csv.writer(f, lineterminator="\n")
         w.writerow(COLUMNS)
         for r in rows:
-            w.writerow([_fmt(r[c]) for c in COLUMNS])
+            w.writerow([csv_value(r[c]) for c in COLUMNS])
     commit, dirty = git_commit()
     meta = {"models": names, "reference": {"model": REFERENCE_MODEL, "options": REFERENCE_OPTIONS,
                                            "size": "x".join(map(str, REFERENCE_SIZE)), "weights": "random"},
             "sizes": [f"{w}x{h}" for w, h in size_list], "devices": devices, **common,
             "net_size": net_size,  # --net-size for the models (never the reference)
-            "input": "synthetic PIL RGB photo (smooth colour field + grain); decode not timed",
+            "runtimes": runtimes, "folder_models": sorted(with_folder),
+            "input": "latency: synthetic PIL RGB photo (smooth colour field + grain), decode not timed; stages: "
+                     "a JPEG (quality 90) of the 4000x3000 one; folders: scikit-image's photographs as JPEG",
             "commit": commit, "commit_dirty": dirty,
             "date_utc": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
-            "machine": machine(torch.device("cpu"), threads, load_start),
+            "machine": {**machine("cpu", threads, load_start), "onnxruntime": _onnxruntime_version()},
             "failures": failures, "wall_seconds": round(time.perf_counter() - t_start, 1)}
     out.with_suffix(".meta.json").write_text(json.dumps(meta, indent=2) + "\n")
     if failures:
@@ -237,16 +281,27 @@ def bench(models: str | list[str] | None, out: str | Path, sizes: str = DEFAULT_
     return rows
 
 
+def _onnxruntime_version() -> str | None:
+    try:
+        import onnxruntime
+    except ImportError:
+        return None
+    return onnxruntime.__version__
+
+
 def main(models: str, out: str, sizes: str = DEFAULT_SIZES, repeats: int = 10, repeats_large: int = 3,
          warmup: int = 2, batch: int = 8, threads: int = 2, devices: str | None = None,
-         net_size: int | None = None) -> int:
+         net_size: int | None = None, runtimes: str = "torch,onnx", folder: str = "default") -> int:
     rows = bench(models, out, sizes, repeats, repeats_large, warmup, batch, threads=threads,
-                 devices=devices.split(",") if devices else None, net_size=net_size)
-    cols = ["model", "device", "size", "latency_median_s", "latency_p90_s", "speedup_vs_reference",
-            "throughput_img_s", "peak_rss_mb"]
-    print("  ".join(c.ljust(14) for c in cols))
-    for r in rows:
-        print("  ".join((f"{r[c]:.4g}" if isinstance(r[c], float) else str(r[c])).ljust(14) for c in cols))
+                 devices=devices.split(",") if devices else None, net_size=net_size,
+                 runtimes=[r.strip() for r in runtimes.split(",") if r.strip()], folder_models=folder)
+    cols = ["model", "device", "runtime", "size", "latency_median_s", "speedup_vs_reference", "throughput_img_s",
+            "peak_rss_mb"]
+    print(text_table(cols, [[r[c] for c in cols] for r in rows]))
+    staged = [r for r in rows if r["stage_png_s"] != ""]  # the folder models' 12 MP rows
+    if staged:
+        cols = ["model", "runtime", "size", *STAGE_COLUMNS, *FOLDER_COLUMNS]
+        print(text_table(cols, [[r[c] for c in cols] for r in staged]))
     print(f"wrote {out} and {Path(out).with_suffix('.meta.json')}")
     return 0
 

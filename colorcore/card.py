@@ -11,24 +11,16 @@ import importlib
 import json
 from pathlib import Path
 
-from .hub import REPO_WEIGHTS
+from .hub import repo_weights
 from .models import all_specs, get_spec
 from .provenance import DATA_VERSIONS, budget_line
 from .schema import EVAL_SETS, SEMANTIC_COLUMN
+from .tables import display_number
 
 ROOT = Path(__file__).resolve().parent.parent
 METRIC_COLUMNS = [("psnr", "PSNR (dB)"), ("ssim", "SSIM"), ("auc", "AuC"), ("auc_rebal", "AuC rebal."),
                   ("colorfulness", "CF"), ("delta_cf", "deltaCF"), (SEMANTIC_COLUMN, "semantic agr. (Lite1)"),
                   ("seconds_per_image", "s / image")]
-LIMITS = {
-    "bins": "It predicts a distribution over 229 ab bins at a coarse resolution; colour can bleed "
-            "across edges the coarse grid cannot see. The annealed-mean temperature trades "
-            "vividness (low T) against safety (high T).",
-    "bins10": "a and b are predicted independently (10 bins each), so it cannot express that a "
-              "pixel is either blue or orange: joint colours can come out as their average.",
-    "ab": "A regression output averages plausible colours: expect desaturated, brownish results "
-          "where the colour is ambiguous.",
-}
 
 
 def _read_csv(path: Path) -> list[dict]:
@@ -36,14 +28,6 @@ def _read_csv(path: Path) -> list[dict]:
         return []
     with open(path) as f:
         return list(csv.DictReader(f))
-
-
-def _fmt(v: str) -> str:
-    try:
-        x = float(v)
-    except (TypeError, ValueError):
-        return v or "-"
-    return "inf" if x == float("inf") else f"{x:.3f}" if abs(x) < 10 else f"{x:.2f}"
 
 
 def metrics_table(results: Path, name: str) -> str:
@@ -54,7 +38,7 @@ def metrics_table(results: Path, name: str) -> str:
     cols = [(k, t) for k, t in METRIC_COLUMNS if k in rows[name]]
     lines = ["| model | " + " | ".join(t for _, t in cols) + " |", "|---" * (len(cols) + 1) + "|"]
     for m in keep:
-        lines.append(f"| {m} | " + " | ".join(_fmt(rows[m].get(k, "")) for k, _ in cols) + " |")
+        lines.append(f"| {m} | " + " | ".join(display_number(rows[m].get(k, "")) for k, _ in cols) + " |")
     meta = results / "meta.json"
     info = json.loads(meta.read_text()) if meta.exists() else {}
     lines.append("")
@@ -77,6 +61,16 @@ def loss_trend(log: list[dict], share: float = 0.2, since: int = 0) -> str:
             f"over the {share:.0%} before ({(last - before) / abs(before):+.1%}).")
 
 
+def run_history(cfg: dict) -> str:
+    """How the shipped run got there, in one paragraph: the text of the repository's
+    results/history/<name>.md that export names in config.json (below its title), and
+    where it is; weights exported before those files carry the text itself."""
+    if not cfg.get("history_file"):
+        return cfg.get("history", "")
+    body = [line for line in (ROOT / cfg["history_file"]).read_text().splitlines() if not line.startswith("#")]
+    return f"{' '.join(' '.join(body).split())} (`{cfg['history_file']}` in the repository)"
+
+
 def training_summary(cfg: dict, log: list[dict]) -> str:
     last = log[-1] if log else {}
     val = [r for r in log if r.get("val_psnr")]
@@ -91,8 +85,9 @@ def training_summary(cfg: dict, log: list[dict]) -> str:
         f"- Net resolution {cfg.get('net_size')} px, output `{cfg.get('kind')}`, {cfg.get('params', 0) / 1e6:.2f}M parameters, "
         f"{cfg.get('dtype', 'float16')} safetensors ({cfg.get('bytes', 0) / 1e6:.1f} MB).",
     ]
-    if cfg.get("history"):
-        parts.append(f"- History: {cfg['history']}")
+    history = run_history(cfg)
+    if history:
+        parts.append(f"- History: {history}")
     if cfg.get("weights"):
         parts.append(f"- Shipped weights: the {cfg['weights']}.")
     if "temperature" in cfg:
@@ -108,9 +103,9 @@ def training_summary(cfg: dict, log: list[dict]) -> str:
     if trend:
         parts.append(trend)
     if last:
-        parts.append(f"- Final training loss {_fmt(last.get('loss', ''))}"
-                     + (f"; last validation check (64 images) PSNR {_fmt(val[-1]['val_psnr'])} dB, "
-                        f"CF {_fmt(val[-1]['val_colorfulness'])}, AuC {_fmt(val[-1]['val_auc'])}." if val else "."))
+        parts.append(f"- Final training loss {display_number(last.get('loss', ''))}"
+                     + (f"; last validation check (64 images) PSNR {display_number(val[-1]['val_psnr'])} dB, "
+                        f"CF {display_number(val[-1]['val_colorfulness'])}, AuC {display_number(val[-1]['val_auc'])}." if val else "."))
     return "\n".join(parts) + "\n"
 
 
@@ -135,7 +130,7 @@ def evaluation_sections(results: list[Path], name: str) -> str:
 
 def write_card(name: str, results: list[Path]) -> Path:
     spec = get_spec(name)
-    folder = REPO_WEIGHTS / spec.name
+    folder = repo_weights() / spec.name
     cfg = json.loads((folder / "config.json").read_text())
     log = _read_csv(folder / "train_log.csv")
     version = int(cfg.get("data_version", 1))
@@ -186,7 +181,7 @@ which no model contains.
 {evaluation_sections(results, spec.name)}
 ## Limits
 
-- {LIMITS[spec.kind]}
+- {spec.prototype.limitation}
 - {DATA_LIMITS.get(version, DATA_LIMITS[1])}
 - The training photos come from research datasets whose licences are unverified or research-only: use the
   weights for research and evaluation.
@@ -199,7 +194,7 @@ which no model contains.
 def main(models: str, results: str = "results/val-broad,results/val") -> None:
     names = [s.name for s in all_specs()] if models == "all" else [get_spec(m).name for m in models.split(",")]
     for name in names:
-        if (REPO_WEIGHTS / name / "config.json").exists():
+        if (repo_weights() / name / "config.json").exists():
             print(f"wrote {write_card(name, [Path(r) for r in results.split(',')])}")
         else:
             print(f"skipped {name}: no weights/{name}/config.json")

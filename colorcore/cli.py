@@ -4,12 +4,23 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .onnx_runtime import RUNTIMES
+
+
+def _config_checked(main, *args, **kwargs):
+    """Run a command that reads a training config: a mistake in the config is one
+    line on stderr, not a traceback."""
+    from .config import ConfigError
+    try:
+        return main(*args, **kwargs)
+    except ConfigError as e:
+        raise SystemExit(f"error: {e}") from None
+
 
 def _train(a):
     from .train import main
-    main(a.config, resume=a.resume, steps=a.steps, out=a.out, device=a.device, minutes=a.minutes,
-         train_data=a.train_data, init_weights=a.init_weights, fine_tune=a.fine_tune,
-         overrides=a.set)
+    _config_checked(main, a.config, resume=a.resume, steps=a.steps, out=a.out, device=a.device, minutes=a.minutes,
+                    train_data=a.train_data, init_weights=a.init_weights, fine_tune=a.fine_tune, overrides=a.set)
 
 
 def _gamut(a):
@@ -19,23 +30,27 @@ def _gamut(a):
 
 def _colorize(a):
     from .colorize_cli import run
-    return run(a.inputs, a.model, a.out, a.temperature, a.seed, a.device, not a.no_fade, a.vividness)
+    return run(a.inputs, a.model, a.out, a.temperature, a.seed, a.device, not a.no_fade, a.vividness, a.runtime,
+               a.batch)
+
+
+def _export_onnx(a):
+    from .onnx_export import main
+    return main(a.models, a.out)
 
 
 def _models(a):
     from .pipeline import list_models
+    from .tables import text_table
     rows = list_models()
     cols = ["name", "aliases", "params", "net_size", "kind", "weights", "source"]
-    table = [[f"{r['params'] / 1e6:.2f}M" if c == "params" else str(r[c]) for c in cols] for r in rows]
-    widths = [max(len(c), *(len(t[i]) for t in table)) for i, c in enumerate(cols)]
-    print("  ".join(c.ljust(w) for c, w in zip(cols, widths)))
-    for t in table:
-        print("  ".join(v.ljust(w) for v, w in zip(t, widths)))
+    print(text_table(cols, [[f"{r['params'] / 1e6:.2f}M" if c == "params" else str(r[c]) for c in cols]
+                            for r in rows]))
 
 
 def _export(a):
     from .export import main
-    main(a.config, a.out, a.temperature, a.run, a.hardware)
+    _config_checked(main, a.config, a.out, a.temperature, a.run, a.hardware)
 
 
 def _evaluate(a):
@@ -47,7 +62,7 @@ def _evaluate(a):
 def _bench(a):
     from .bench import main
     return main(a.models, a.out, a.sizes, a.repeats, a.repeats_large, a.warmup, a.batch, a.threads, a.devices,
-                a.net_size)
+                a.net_size, a.runtimes, a.folder)
 
 
 def _card(a):
@@ -75,7 +90,16 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--vividness", type=float,
                    help="chroma scale for any model (0 gray .. 3; default: the weights' own, usually 1)")
     c.add_argument("--device", help="cpu or cuda (default: cuda when present)")
+    c.add_argument("--runtime", choices=RUNTIMES, default="auto",
+                   help="torch, onnx (ONNX Runtime on the CPU; builds the graph into the cache on first use) or "
+                        "auto (onnx where its graph is already cached, else torch)")
+    c.add_argument("--batch", type=int, default=8, help="photos per forward pass (default 8)")
     c.set_defaults(func=_colorize)
+
+    o = sub.add_parser("export-onnx", help="build the models' ONNX graphs into the cache (or --out DIR)")
+    o.add_argument("--models", default="all", help="comma-separated model names, or all (default)")
+    o.add_argument("--out", metavar="DIR", help="write DIR/<model>.onnx instead of filling the cache")
+    o.set_defaults(func=_export_onnx)
 
     m = sub.add_parser("models", help="list every registered model")
     m.set_defaults(func=_models)
@@ -91,7 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--fine-tune", action="store_true",
                    help="with --init-weights: a new run from those weights (step 0, a fresh schedule and log)")
     t.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
-                   help="override one config setting (TOML value), e.g. --set data.crop=128; repeatable")
+                   help="override one config setting (TOML value), e.g. --set data.crop=128; repeatable; "
+                        "a key the config schema (colorcore/config.py) does not know is an error")
     t.add_argument("--train-data", help="override the config's training photos (folder, tar or glob)")
     t.add_argument("--minutes", type=float, help="stop after this much wall time (checkpointed; --resume goes on)")
     t.set_defaults(func=_train)
@@ -130,6 +155,10 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
     b.add_argument("--devices", help="comma-separated, e.g. cpu or cpu,cuda (default: cpu, and cuda when present)")
     b.add_argument("--net-size", type=int, help="run the models (not the reference) at this square resolution")
+    b.add_argument("--runtimes", default="torch,onnx", help="comma-separated: torch, onnx (default both, side by side)")
+    b.add_argument("--folder", default="default",
+                   help="models whose folder throughput and 12 MP stage breakdown to measure (default: the flagship; "
+                        "none to skip)")
     b.set_defaults(func=_bench)
 
     k = sub.add_parser("card", help="write weights/<name>/README.md (model card) from config, log and results")

@@ -12,14 +12,17 @@ from pathlib import Path
 import numpy as np
 import torch
 
-# sRGB (D65) -> XYZ, the same matrix and white point as skimage.color.
+# sRGB (D65) -> XYZ, the same matrix as skimage.color.
 _XYZ_FROM_RGB = torch.tensor(
     [[0.412453, 0.357580, 0.180423],
      [0.212671, 0.715160, 0.072169],
      [0.019334, 0.119193, 0.950227]], dtype=torch.float64)
 _RGB_FROM_XYZ = torch.linalg.inv(_XYZ_FROM_RGB)
-_WHITE = torch.tensor([0.95047, 1.0, 1.08883], dtype=torch.float64)
+# D65 as the matrix maps RGB white (0.950456, 1, 1.088754; skimage rounds it to 0.95047,
+# 1, 1.08883): grays are then exactly neutral both ways (a = b = 0 <-> R = G = B).
+_WHITE = _XYZ_FROM_RGB.sum(1)
 _EPS = 216 / 24389  # 0.008856: where the cube root meets the linear segment
+LAB_F_KNEE = _EPS  # lab_f is t ** (1/3) above this, linear at and below
 _KAPPA = 24389 / 27 / 116  # 7.787
 
 # Models see L / 50 - 1 in [-1, 1] and ab / AB_SCALE, roughly in [-1, 1].
@@ -31,11 +34,40 @@ def _mix(x: torch.Tensor, matrix: torch.Tensor) -> torch.Tensor:
     return torch.einsum("ij,bjhw->bihw", matrix.to(x), x)
 
 
+def srgb_to_linear(c: torch.Tensor) -> torch.Tensor:
+    """The sRGB transfer curve undone: encoded values in [0, 1] -> linear light."""
+    return torch.where(c > 0.04045, ((c.clamp(min=0.04045) + 0.055) / 1.055) ** 2.4, c / 12.92)
+
+
+def linear_to_srgb(c: torch.Tensor) -> torch.Tensor:
+    """Linear light -> sRGB-encoded values (unclipped)."""
+    return torch.where(c > 0.0031308, 1.055 * c.clamp(min=0.0031308) ** (1 / 2.4) - 0.055, 12.92 * c)
+
+
+def lab_f(t: torch.Tensor) -> torch.Tensor:
+    """CIE Lab's companding of a white-relative tristimulus value."""
+    return torch.where(t > _EPS, t.clamp(min=_EPS) ** (1 / 3), _KAPPA * t + 16 / 116)
+
+
+def lab_finv(f: torch.Tensor) -> torch.Tensor:
+    """The inverse of lab_f."""
+    return torch.where(f > 6 / 29, f * f * f, (f - 16 / 116) / _KAPPA)
+
+
+def lightness_from_luminance(y: torch.Tensor) -> torch.Tensor:
+    """Relative luminance Y in [0, 1] -> Lab L in [0, 100]."""
+    return 116 * lab_f(y) - 16
+
+
+def luminance_from_lightness(L: torch.Tensor) -> torch.Tensor:
+    """Lab L -> relative luminance Y (the gray with that lightness, in linear light)."""
+    return lab_finv((L + 16) / 116).clamp(min=0)
+
+
 def rgb_to_lab(rgb: torch.Tensor) -> torch.Tensor:
     """sRGB in [0, 1], shape (B, 3, H, W) -> Lab (L in [0, 100])."""
-    lin = torch.where(rgb > 0.04045, ((rgb.clamp(min=0.04045) + 0.055) / 1.055) ** 2.4, rgb / 12.92)
-    xyz = _mix(lin, _XYZ_FROM_RGB) / _WHITE.to(rgb).view(1, 3, 1, 1)
-    f = torch.where(xyz > _EPS, xyz.clamp(min=_EPS) ** (1 / 3), _KAPPA * xyz + 16 / 116)
+    xyz = _mix(srgb_to_linear(rgb), _XYZ_FROM_RGB) / _WHITE.to(rgb).view(1, 3, 1, 1)
+    f = lab_f(xyz)
     fx, fy, fz = f[:, 0:1], f[:, 1:2], f[:, 2:3]
     return torch.cat([116 * fy - 16, 500 * (fx - fy), 200 * (fy - fz)], dim=1)
 
@@ -44,11 +76,9 @@ def lab_to_rgb_unclipped(lab: torch.Tensor) -> torch.Tensor:
     """Lab -> sRGB without clipping: values outside [0, 1] mean out of gamut."""
     L, a, b = lab[:, 0:1], lab[:, 1:2], lab[:, 2:3]
     fy = (L + 16) / 116
-    f = torch.cat([fy + a / 500, fy, (fy - b / 200)], dim=1)
-    xyz = torch.where(f > 6 / 29, f ** 3, (f - 16 / 116) / _KAPPA)
-    xyz = xyz.clamp(min=0) * _WHITE.to(lab).view(1, 3, 1, 1)
-    lin = _mix(xyz, _RGB_FROM_XYZ)
-    return torch.where(lin > 0.0031308, 1.055 * lin.clamp(min=0.0031308) ** (1 / 2.4) - 0.055, 12.92 * lin)
+    xyz = torch.cat([lab_finv(fy + a / 500), lab_finv(fy), lab_finv(fy - b / 200)], dim=1)
+    xyz = xyz.clamp(min=0) * _WHITE.to(lab).view(1, 3, 1, 1)  # no negative XYZ, as skimage
+    return linear_to_srgb(_mix(xyz, _RGB_FROM_XYZ))
 
 
 def lab_to_rgb(lab: torch.Tensor) -> torch.Tensor:
@@ -58,60 +88,11 @@ def lab_to_rgb(lab: torch.Tensor) -> torch.Tensor:
 
 def gray_rgb_from_l(L: torch.Tensor) -> torch.Tensor:
     """The sRGB gray value in [0, 1] with lightness L, shape kept."""
-    fy = (L + 16) / 116
-    y = torch.where(fy > 6 / 29, fy ** 3, (fy - 16 / 116) / _KAPPA).clamp(min=0)
-    return torch.where(y > 0.0031308, 1.055 * y.clamp(min=0.0031308) ** (1 / 2.4) - 0.055, 12.92 * y).clamp(0, 1)
+    return linear_to_srgb(luminance_from_lightness(L)).clamp(0, 1)
 
 
-_RGB_FROM_XYZ_WHITE = (_RGB_FROM_XYZ * _WHITE[None, :]).tolist()  # white point folded in
-
-
-def _finv(f: torch.Tensor) -> torch.Tensor:
-    return torch.where(f > 6 / 29, f * f * f, (f - 16 / 116) * (3 * (6 / 29) ** 2))
-
-
-def lab_to_linear(L: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> list[torch.Tensor]:
-    """Lab planes (any equal shapes) -> linear-light R, G, B planes (unclipped).
-    Plane by plane with scalar coefficients: fast on full-size photos."""
-    fy = (L + 16) / 116
-    xyz = (_finv(fy + a / 500), _finv(fy), _finv(fy - b / 200))
-    return [m[0] * xyz[0] + m[1] * xyz[1] + m[2] * xyz[2] for m in _RGB_FROM_XYZ_WHITE]
-
-
-def _outside(rgb: list[torch.Tensor], tol: float = 1e-5) -> torch.Tensor:
-    lo = torch.minimum(torch.minimum(rgb[0], rgb[1]), rgb[2])
-    hi = torch.maximum(torch.maximum(rgb[0], rgb[1]), rgb[2])
-    return (lo < -tol) | (hi > 1 + tol)
-
-
-def shrink_to_gamut(L: torch.Tensor, a: torch.Tensor, b: torch.Tensor, steps: int = 8):
-    """Lab planes -> (a, b, linear R, G, B planes) with the chroma of every
-    out-of-gamut pixel shrunk towards 0 (bisection, only on those pixels) until it
-    fits sRGB, so that clipping never changes the lightness."""
-    rgb = lab_to_linear(L, a, b)
-    bad = _outside(rgb)
-    if not bad.any():
-        return a, b, rgb
-    idx = bad.nonzero(as_tuple=True)
-    Lb, ab_b = L[idx], torch.stack([a[idx], b[idx]])
-    lo, hi = torch.zeros_like(Lb), torch.ones_like(Lb)
-    for _ in range(steps):
-        mid = (lo + hi) / 2
-        ok = ~_outside(lab_to_linear(Lb, ab_b[0] * mid, ab_b[1] * mid))
-        lo, hi = torch.where(ok, mid, lo), torch.where(ok, hi, mid)
-    a_fit, b_fit = ab_b[0] * lo, ab_b[1] * lo
-    a, b = a.clone(), b.clone()
-    a[idx], b[idx] = a_fit, b_fit
-    fixed = lab_to_linear(Lb, a_fit, b_fit)
-    for c in range(3):
-        rgb[c][idx] = fixed[c]
-    return a, b, rgb
-
-
-def fit_to_gamut(L: torch.Tensor, ab: torch.Tensor, steps: int = 8) -> torch.Tensor:
-    """(B, 1, H, W) L and (B, 2, H, W) ab -> ab pulled into the sRGB gamut."""
-    a, b, _ = shrink_to_gamut(L[:, 0], ab[:, 0], ab[:, 1], steps)
-    return torch.stack([a, b], dim=1)
+# Linear RGB from XYZ with the white point folded in (colorcore.gamut_fit's Lab -> linear RGB).
+RGB_FROM_XYZ_WHITE = (_RGB_FROM_XYZ * _WHITE[None, :]).tolist()
 
 
 # --------------------------------------------------------------------------
@@ -259,11 +240,3 @@ def decode_bins(logits: torch.Tensor, centres: torch.Tensor, temperature: float)
         p = z.div(temperature).exp_()
         p /= p.sum(1, keepdim=True)
     return torch.einsum("bqhw,qd->bdhw", p, centres.to(p)), ent
-
-
-def compose(L: torch.Tensor, ab: torch.Tensor) -> torch.Tensor:
-    """Full-resolution L (B, 1, H, W) + ab at any resolution -> sRGB in [0, 1].
-    ab is upsampled bilinearly and pulled into the gamut, so L survives."""
-    if ab.shape[-2:] != L.shape[-2:]:
-        ab = torch.nn.functional.interpolate(ab, size=L.shape[-2:], mode="bilinear", align_corners=False)
-    return lab_to_rgb(torch.cat([L, fit_to_gamut(L, ab)], dim=1))

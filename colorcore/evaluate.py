@@ -27,9 +27,6 @@ import datetime as dt
 import hashlib
 import json
 import math
-import os
-import platform
-import subprocess
 import time
 from pathlib import Path
 
@@ -37,13 +34,15 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from .color import gray_rgb_from_l, rgb_to_lab
+from .color import rgb_to_lab
 from .data import EvalImages, lab_batch
-from .metrics import (AB_HIST_EDGES, ab_accuracy_curve, ab_histogram, auc, colorfulness, frechet_distance,
-                      psnr, rebalanced_pixel_weights, ssim, top1_agreement)
-
+from .metrics import AB_HIST_EDGES, ab_histogram, frechet_distance, score_images, top1_agreement, truth_terms
+from .distributed import gather_to_rank0, local_device, process_group, rank_and_world, share
+from .provenance import git_commit, load_average, machine
+from .render import render_gray
 from .schema import (EVAL_SIZE, FRECHET_COLUMN, GRAY, GROUND_TRUTH, METRIC_COLUMNS,  # noqa: F401 (re-exported)
                      PER_IMAGE_COLUMNS, REFERENCE_ROWS, SEMANTIC_COLUMN)
+from .tables import csv_value, text_table
 
 SEED = 0
 
@@ -113,47 +112,52 @@ class Classifier:
 # --------------------------------------------------------------------------
 # Scoring
 
-def quantize(rgb: torch.Tensor) -> torch.Tensor:
-    """What a saved 8-bit image holds."""
-    return torch.round(rgb.clamp(0, 1) * 255) / 255
-
-
 class RowScores:
-    """Everything one row (a model or a reference) accumulates over the images."""
+    """Everything one row (a model or a reference) accumulates over the images, kept
+    per batch so that the batches of several processes put together are one run's."""
 
     def __init__(self, name: str, weights: str, kind: str, net_size: int | str):
         self.name, self.weights, self.kind, self.net_size = name, weights, kind, net_size
-        self.per_image: list[dict] = []
-        self.features: list[np.ndarray] = []
-        self.hist = torch.zeros(len(AB_HIST_EDGES) - 1, len(AB_HIST_EDGES) - 1, dtype=torch.float64)
+        self.batches: dict[int, tuple[list[dict], np.ndarray]] = {}  # batch index -> (per-image rows, features)
+        self.hist = torch.zeros(len(AB_HIST_EDGES) - 1, len(AB_HIST_EDGES) - 1, dtype=torch.float64)  # counts
         self.seconds = 0.0
         self.timed = False
 
-    def add(self, names, rgb_out, ab_out, rgb_gt, ab_gt, rebal, logits_gt, classifier, classified=None) -> None:
+    def add(self, batch: int, names, rgb_out, truth: dict, logits_gt, classifier, classified=None) -> None:
+        """Score batch number `batch` of 8-bit outputs against truth_terms() of their ground truths."""
         logits, feats = classified if classified is not None else classifier(rgb_out)
-        values = {
-            "psnr": psnr(rgb_out, rgb_gt),
-            "ssim": ssim(rgb_out, rgb_gt),
-            "auc": auc(ab_accuracy_curve(ab_out, ab_gt)),
-            "auc_rebal": auc(ab_accuracy_curve(ab_out, ab_gt, rebal)),
-            "colorfulness": colorfulness(rgb_out),
-            "top1_class": logits.argmax(1),
-            "top1_agrees": top1_agreement(logits, logits_gt),
-        }
+        values = {**score_images(rgb_out, truth), "top1_class": logits.argmax(1),
+                  "top1_agrees": top1_agreement(logits, logits_gt)}
+        rows = []
         for i, name in enumerate(names):
             row = {"image": name, "model": self.name}
             row.update({k: v[i].item() for k, v in values.items()})
             row["top1_class"], row["top1_agrees"] = int(row["top1_class"]), int(row["top1_agrees"])
-            self.per_image.append(row)
-        self.features.append(feats.double().numpy())
-        self.hist += ab_histogram(ab_out)
+            rows.append(row)
+        self.batches[batch] = (rows, feats.double().numpy())
+        self.hist += ab_histogram(rgb_to_lab(rgb_out)[:, 1:])
+
+    def absorb(self, other: "RowScores") -> None:
+        """Take another process's batches of the same row (integer counts: exact in any order)."""
+        self.batches.update(other.batches)
+        self.hist += other.hist
+        self.seconds += other.seconds
+        self.timed |= other.timed
+
+    @property
+    def per_image(self) -> list[dict]:
+        return [r for b in sorted(self.batches) for r in self.batches[b][0]]
+
+    @property
+    def features(self) -> np.ndarray:
+        return np.concatenate([self.batches[b][1] for b in sorted(self.batches)])
 
     def mean(self, key: str) -> float:
         return float(np.mean([r[key] for r in self.per_image]))
 
     def summary(self, gt: "RowScores") -> dict:
         n = len(self.per_image)
-        feats, gt_feats = np.concatenate(self.features), np.concatenate(gt.features)
+        feats, gt_feats = self.features, gt.features
         cf = self.mean("colorfulness")
         return {
             "model": self.name, "weights": self.weights, "kind": self.kind, "net_size": self.net_size,
@@ -170,16 +174,6 @@ class RowScores:
 # --------------------------------------------------------------------------
 # Writing
 
-def _fmt(v) -> str:
-    if isinstance(v, float):
-        if math.isnan(v):
-            return ""
-        if math.isinf(v):
-            return "inf" if v > 0 else "-inf"
-        return f"{v:.6g}"
-    return str(v)
-
-
 def _parse(v: str):
     try:
         return float(v)
@@ -192,34 +186,7 @@ def write_csv(path: Path, rows: list[dict], columns: list[str]) -> None:
         w = csv.writer(f, lineterminator="\n")
         w.writerow(columns)
         for r in rows:
-            w.writerow([_fmt(r[c]) for c in columns])
-
-
-def git_commit() -> tuple[str, bool]:
-    root = Path(__file__).resolve().parent.parent
-    try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
-                                check=True).stdout.strip()
-        dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
-                                    capture_output=True, text=True).stdout.strip())
-        return commit, dirty
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown", False
-
-
-def load_average() -> list[float] | None:
-    return [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
-
-
-def machine(device: torch.device, threads: int, load_at_start: list[float] | None = None) -> dict:
-    info = {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
-            "cpu_count": os.cpu_count(), "python": platform.python_version(), "torch": torch.__version__,
-            "torch_threads": threads, "device": str(device)}
-    if device.type == "cuda":
-        info["cuda_device"] = torch.cuda.get_device_name(device)
-    info["load_average_at_start"] = load_at_start  # 1, 5 and 15 minutes: others' use of the CPU
-    info["load_average_at_end"] = load_average()
-    return info
+            w.writerow([csv_value(r[c]) for c in columns])
 
 
 def write_hist(path: Path, rows: list[RowScores]) -> None:
@@ -248,13 +215,17 @@ def evaluate(data: str, models: str | list[str] | None, out: str | Path, limit: 
     t_start, load_start = time.perf_counter(), load_average()
     torch.set_num_threads(threads)
     torch.manual_seed(SEED)
-    dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    dev = local_device(device)
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    rank, world = rank_and_world()
 
     names = model_names(models)
     dataset = EvalImages(data, EVAL_SIZE, limit)
-    loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=0)
+    # Under torchrun each process scores every world-th batch: the batches themselves are
+    # a single run's, so seeded samplers and the tables come out the same.
+    batches = [list(range(i, min(i + batch_size, len(dataset)))) for i in range(0, len(dataset), batch_size)]
+    mine = share(list(range(len(batches))), rank, world)
+    loader = torch.utils.data.DataLoader(dataset, batch_sampler=[batches[b] for b in mine], num_workers=0)
     classifier = Classifier(dev)
 
     colorizers = {}
@@ -267,22 +238,28 @@ def evaluate(data: str, models: str | list[str] | None, out: str | Path, limit: 
         rows.append(RowScores(name, weights, colorizer.spec.kind, colorizer.spec.net_size))
 
     with torch.inference_mode():
-        for image_names, rgb in tqdm(loader, desc="evaluate", unit="batch", disable=not progress):
-            L, ab = lab_batch(rgb)
-            rebal = rebalanced_pixel_weights(ab)
+        for b, (image_names, rgb) in zip(mine, tqdm(loader, desc="evaluate", unit="batch",
+                                                     disable=not progress or rank != 0)):
+            L = lab_batch(rgb)[0]
+            truth = truth_terms(rgb)
             logits_gt, feats_gt = classifier(rgb)
-            common = (rgb, ab, rebal, logits_gt, classifier)
-            gt.add(image_names, rgb, ab, *common, classified=(logits_gt, feats_gt))
-            g = quantize(gray_rgb_from_l(L).expand(-1, 3, -1, -1))
-            gray.add(image_names, g, rgb_to_lab(g)[:, 1:], *common)
+            common = (truth, logits_gt, classifier)
+            gt.add(b, image_names, rgb, *common, classified=(logits_gt, feats_gt))
+            gray.add(b, image_names, render_gray(L), *common)
             for row in rows[2:]:
                 t0 = time.perf_counter()
                 result = colorizers[row.name].colorize_tensor(L, seed=SEED, fade=fade)
                 row.seconds += time.perf_counter() - t0
                 row.timed = True
-                o = quantize(result["rgb"].float().cpu())
-                row.add(image_names, o, rgb_to_lab(o)[:, 1:], *common)
+                row.add(b, image_names, result["rgb"], *common)  # the 8-bit pixels a user gets (colorcore.render)
 
+    gathered = gather_to_rank0(rows, rank, world)
+    if gathered is None:  # not rank 0: its batches are in rank 0's tables
+        return []
+    for other in gathered[1:]:
+        for row, theirs in zip(rows, other):
+            row.absorb(theirs)
+    out.mkdir(parents=True, exist_ok=True)
     metrics = [r.summary(gt) for r in rows]
     write_csv(out / "metrics.csv", metrics, METRIC_COLUMNS)
     write_csv(out / "per_image.csv", [p for r in rows for p in r.per_image], PER_IMAGE_COLUMNS)
@@ -314,9 +291,10 @@ def evaluate(data: str, models: str | list[str] | None, out: str | Path, limit: 
         },
         "classifier": Classifier.name,
         "batch_size": batch_size,
+        "processes": world,  # torchrun: each scored every world-th batch
         "seed": SEED,
         "models": {name: {"weights": row.weights, "source": colorizers[name].source,
-                          "temperature": colorizers[name].default_temperature if row.kind != "ab" else None,
+                          "temperature": colorizers[name].defaults["temperature"],
                           "fade_strength": (colorizers[name].fade_curve or {}).get("strength", 0.0) if fade else 0.0,
                           "net_size": colorizers[name].spec.net_size, "kind": colorizers[name].spec.kind,
                           "params": sum(p.numel() for p in colorizers[name].model.parameters())}
@@ -324,7 +302,7 @@ def evaluate(data: str, models: str | list[str] | None, out: str | Path, limit: 
         "commit": commit,
         "commit_dirty": dirty,
         "date_utc": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
-        "machine": machine(dev, threads, load_start),
+        "machine": machine(str(dev), threads, load_start),
         "wall_seconds": round(time.perf_counter() - t_start, 1),
     }
     (out / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
@@ -377,21 +355,20 @@ def merge_results(new: Path, into: Path) -> list[dict]:
 def main(data: str, models: str, out: str, limit: int | None = None, batch_size: int = 16,
          device: str | None = None, threads: int = 2, random_init: bool = False,
          net_size: int | None = None, update: bool = False, fade: bool = True) -> int:
-    if update and (Path(out) / "metrics.csv").exists():
-        import tempfile
+    """The CLI; under torchrun every process scores its share and rank 0 writes the tables."""
+    import tempfile
 
-        with tempfile.TemporaryDirectory(prefix="colorcore-eval-") as tmp:
-            evaluate(data, models, tmp, limit, batch_size, device, threads, random_init, net_size=net_size, fade=fade)
+    with process_group(local_device(device).type), tempfile.TemporaryDirectory(prefix="colorcore-eval-") as tmp:
+        merge = update and (Path(out) / "metrics.csv").exists()
+        rows = evaluate(data, models, tmp if merge else out, limit, batch_size, device, threads, random_init,
+                        net_size=net_size, fade=fade)
+        if not rows:  # a rank other than 0
+            return 0
+        if merge:
             rows = [{k: _parse(v) for k, v in r.items()} for r in merge_results(Path(tmp), Path(out))]
-    else:
-        rows = evaluate(data, models, out, limit, batch_size, device, threads, random_init, net_size=net_size,
-                        fade=fade)
     cols = ["model", "weights", "psnr", "ssim", "auc", "auc_rebal", "colorfulness", "delta_cf",
             SEMANTIC_COLUMN, FRECHET_COLUMN, "seconds_per_image"]
-    table = [[_fmt(round(r[c], 4) if isinstance(r[c], float) else r[c]) for c in cols] for r in rows]
-    widths = [max(len(c), *(len(t[i]) for t in table)) for i, c in enumerate(cols)]
-    print("  ".join(c.ljust(w) for c, w in zip(cols, widths)))
-    for t in table:
-        print("  ".join(v.ljust(w) for v, w in zip(t, widths)))
+    print(text_table(cols, [[csv_value(round(r[c], 4) if isinstance(r[c], float) else r[c]) for c in cols]
+                            for r in rows]))
     print(f"wrote {out}/metrics.csv, per_image.csv, ab_hist.npz, meta.json")
     return 0

@@ -20,10 +20,13 @@ from safetensors.torch import load_file, save_file
 
 from .models import get_spec
 
-# The shipped weights; COLORCORE_REPO_WEIGHTS moves it (tests point it at an empty
-# folder to see how the project behaves where no weights were shipped).
-REPO_WEIGHTS = Path(os.environ.get("COLORCORE_REPO_WEIGHTS") or Path(__file__).resolve().parent.parent / "weights")
 WEIGHTS_FILE, CONFIG_FILE = "model.safetensors", "config.json"
+
+
+def repo_weights() -> Path:
+    """The shipped weights' folder; COLORCORE_REPO_WEIGHTS moves it (tests point it at an
+    empty folder to see how the project behaves where no weights were shipped)."""
+    return Path(os.environ.get("COLORCORE_REPO_WEIGHTS") or Path(__file__).resolve().parent.parent / "weights")
 
 
 class WeightsNotFound(FileNotFoundError):
@@ -36,7 +39,7 @@ class WeightsCorrupt(ValueError):
 
 def weight_dirs() -> list[Path]:
     extra = [Path(p) for p in os.environ.get("COLORCORE_WEIGHTS", "").split(os.pathsep) if p]
-    return extra + [REPO_WEIGHTS]
+    return extra + [repo_weights()]
 
 
 def sha256_of(path: Path) -> str:
@@ -86,11 +89,10 @@ def find_weights(name: str, path: str | os.PathLike | None = None, network: bool
         if folder.is_dir():  # half a folder is a broken install, never a reason to load other weights
             raise _incomplete(folder, missing)
         looked.append(str(folder))
-    if spec.hub_repo:
-        try:
-            return _from_hub(spec.name, network)
-        except Exception as e:  # offline without a cache, no such repo, network down...
-            looked.append(f"Hugging Face Hub {spec.hub_repo}@{spec.hub_revision or 'main'} ({type(e).__name__})")
+    try:
+        return _from_hub(spec.name, network)
+    except Exception as e:  # offline without a cache, no such repo, network down...
+        looked.append(f"Hugging Face Hub {spec.hub_repo}@{spec.hub_revision or 'main'} ({type(e).__name__})")
     raise WeightsNotFound(f"no weights for model {spec.name!r}; looked in: " + "; ".join(looked))
 
 

@@ -17,13 +17,10 @@ from pathlib import Path
 from typing import BinaryIO, Union
 
 import numpy as np
-from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .jpeg_scan import scan_is_cut
 
-ImageFile.LOAD_TRUNCATED_IMAGES = False  # a truncated file is an error, never a half-gray picture
-MAX_PIXELS = int(os.environ.get("COLORCORE_MAX_PIXELS", 40_000_000))  # a 12 MP photo fits thrice
-MAX_BYTES = int(os.environ.get("COLORCORE_MAX_BYTES", 50 * 1024 * 1024))
 # The decoders trusted with strangers' files. Pillow can read some forty formats; the rest
 # are refused by name (EPS, for one, would hand the file to Ghostscript).
 FORMATS = ("JPEG", "PNG", "GIF", "BMP", "TIFF", "WEBP", "PPM")  # JPEG covers MPO (phones)
@@ -154,10 +151,23 @@ def to_rgb(im: Image.Image) -> Image.Image:
     return im.convert("RGB")
 
 
-def load_image(src: ImageSource, name: str | None = None, max_pixels: int = MAX_PIXELS,
-               max_bytes: int = MAX_BYTES) -> Image.Image:
+def default_max_pixels() -> int:
+    """The largest image load_image takes by default (COLORCORE_MAX_PIXELS): a 12 MP photo fits thrice."""
+    return int(os.environ.get("COLORCORE_MAX_PIXELS", 40_000_000))
+
+
+def default_max_bytes() -> int:
+    """The largest file load_image reads by default (COLORCORE_MAX_BYTES)."""
+    return int(os.environ.get("COLORCORE_MAX_BYTES", 50 * 1024 * 1024))
+
+
+def load_image(src: ImageSource, name: str | None = None, max_pixels: int | None = None,
+               max_bytes: int | None = None) -> Image.Image:
     """Decode src to an RGB image: EXIF orientation applied, first frame of an
-    animation, any mode converted. Raises ImageError for anything unusable."""
+    animation, any mode converted. Raises ImageError for anything unusable.
+    max_pixels / max_bytes: None for the defaults (default_max_pixels(), default_max_bytes())."""
+    max_pixels = default_max_pixels() if max_pixels is None else max_pixels
+    max_bytes = default_max_bytes() if max_bytes is None else max_bytes
     label = describe(src, name)
     data = None
     if isinstance(src, Image.Image):

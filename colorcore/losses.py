@@ -1,12 +1,15 @@
 """Training objectives, chosen by name in a config's [loss] table.
 
-An objective maps (model, L, ab) to a dict of named loss terms with a "total"
-that the loop backpropagates. The pix2pix objective also owns a discriminator,
-which the loop trains with its own optimiser through `discriminator_loss`.
-Objectives only call the model (never its other methods), so a
-DistributedDataParallel wrapper passes through unchanged.
+An objective maps (model, L, ab) to a dict of named loss terms with a "total", and
+`train_step` takes one optimisation step with it: forward, backward, the model's
+optimiser. The pix2pix objective also owns a discriminator and its optimiser, and its
+step trains both (as `optimize_parameters` does in pytorch-CycleGAN-and-pix2pix), so
+the training loop only orchestrates. Objectives only call the model (never its other
+methods), so a DistributedDataParallel wrapper passes through unchanged.
 """
 from __future__ import annotations
+
+from contextlib import AbstractContextManager
 
 import torch
 import torch.nn.functional as F
@@ -27,10 +30,34 @@ def _at(ab: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
 
 
 class Objective:
-    discriminator: nn.Module | None = None
+    discriminator: nn.Module | None = None  # what it trains beside the model (the GAN's), if anything
 
     def __call__(self, model: nn.Module, L: torch.Tensor, ab: torch.Tensor) -> dict[str, torch.Tensor]:
         raise NotImplementedError
+
+    def train_step(self, model: nn.Module, L: torch.Tensor, ab: torch.Tensor, opt: torch.optim.Optimizer,
+                   autocast: AbstractContextManager) -> dict[str, torch.Tensor]:
+        """One step of the model's optimiser on the loss; its terms."""
+        with autocast:
+            terms = self(model, L, ab)
+        opt.zero_grad(set_to_none=True)
+        terms["total"].backward()
+        opt.step()
+        return terms
+
+    # What the objective trains beside the model: nothing, but for the GAN below.
+    def setup(self, device: torch.device, lr: float, betas: tuple[float, float], distributed: bool) -> None:
+        """Its modules onto `device` (DistributedDataParallel across processes) and their optimiser."""
+
+    def set_lr_factor(self, factor: float) -> None:
+        """The learning-rate schedule's factor for its own optimiser."""
+
+    def state(self) -> dict:
+        """Its modules' and optimiser's checkpoint entries."""
+        return {}
+
+    def load(self, state: dict) -> None:
+        """Back from a checkpoint's entries."""
 
 
 class AbRegression(Objective):
@@ -118,12 +145,44 @@ class VAELoss(Objective):
 
 
 class Pix2PixLoss(Objective):
-    """Isola et al.: G minimises GAN + l1_weight * L1; D sees (L, ab) pairs."""
+    """Isola et al.: G minimises GAN + l1_weight * L1; D sees (L, ab) pairs and learns
+    with its own Adam, one step after each of G's."""
 
     def __init__(self, model: nn.Module, l1_weight: float = 100.0):
         self.discriminator = model.build_discriminator()
         self.l1_weight = l1_weight
+        self._d_net: nn.Module = self.discriminator  # what the steps call: DDP's wrapper across processes
+        self._d_opt: torch.optim.Optimizer | None = None
+        self._lr = 0.0
         self._fake: torch.Tensor | None = None
+
+    def setup(self, device, lr, betas, distributed):
+        self.discriminator.to(device, memory_format=torch.channels_last)
+        if distributed:
+            self._d_net = nn.parallel.DistributedDataParallel(self.discriminator)
+        self._lr = lr  # what set_lr_factor scales: the config's (a checkpoint's d_opt keeps no base rate)
+        self._d_opt = torch.optim.Adam(self.discriminator.parameters(), lr=lr, betas=betas)
+
+    def set_lr_factor(self, factor):
+        for g in self._d_opt.param_groups:
+            g["lr"] = self._lr * factor
+
+    def train_step(self, model, L, ab, opt, autocast):
+        terms = super().train_step(model, L, ab, opt, autocast)
+        with autocast:
+            d_terms = self.discriminator_loss(model, L, ab)
+        self._d_opt.zero_grad(set_to_none=True)
+        d_terms["total"].backward()
+        self._d_opt.step()
+        terms["d_loss"] = d_terms["d_loss"]
+        return terms
+
+    def state(self):
+        return {"disc": self.discriminator.state_dict(), "d_opt": self._d_opt.state_dict()}
+
+    def load(self, state):
+        self.discriminator.load_state_dict(state["disc"])
+        self._d_opt.load_state_dict(state["d_opt"])
 
     def __call__(self, model, L, ab):
         l = normalize_l(L)
@@ -132,7 +191,7 @@ class Pix2PixLoss(Objective):
         self._fake = fake.detach()
         for p in self.discriminator.parameters():
             p.requires_grad_(False)
-        pred = self.discriminator(torch.cat([_at(l, fake), fake], 1))
+        pred = self._d_net(torch.cat([_at(l, fake), fake], 1))
         for p in self.discriminator.parameters():
             p.requires_grad_(True)
         gan = F.binary_cross_entropy_with_logits(pred, torch.ones_like(pred))
@@ -140,12 +199,12 @@ class Pix2PixLoss(Objective):
         return {"total": gan + self.l1_weight * l1, "g_gan": gan.detach(), "l1": l1.detach()}
 
     def discriminator_loss(self, model, L, ab) -> dict[str, torch.Tensor]:
-        """The D step on the fake from the last generator call and the real pair."""
+        """The D step's loss on the fake from the last generator call and the real pair."""
         fake = self._fake
         l = _at(normalize_l(L), fake)
         real = _at(ab, fake) / AB_SCALE
-        pred_real = self.discriminator(torch.cat([l, real], 1))
-        pred_fake = self.discriminator(torch.cat([l, fake], 1))
+        pred_real = self._d_net(torch.cat([l, real], 1))
+        pred_fake = self._d_net(torch.cat([l, fake], 1))
         loss = 0.5 * (F.binary_cross_entropy_with_logits(pred_real, torch.ones_like(pred_real))
                       + F.binary_cross_entropy_with_logits(pred_fake, torch.zeros_like(pred_fake)))
         return {"total": loss, "d_loss": loss.detach()}
@@ -153,8 +212,8 @@ class Pix2PixLoss(Objective):
 
 def build_objective(name: str, model: nn.Module, **options) -> Objective:
     table = {
-        "ab_l2": lambda: AbRegression(p=2),
-        "ab_l1": lambda: AbRegression(p=1),
+        "ab_l2": lambda: AbRegression(2, **options),  # options only to reject any: the name sets p
+        "ab_l1": lambda: AbRegression(1, **options),
         "bins_ce": lambda: BinsCrossEntropy(**options),
         "bins10_ce": lambda: ChannelBinsCrossEntropy(**options),
         "vae": lambda: VAELoss(**options),

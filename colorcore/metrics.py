@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from .schema import PIXEL_METRICS
+
 AUC_THRESHOLDS = torch.arange(0, 151, dtype=torch.float32)  # ab error thresholds 0..150
 
 
@@ -43,6 +45,46 @@ def ab_accuracy_curve(ab_pred: torch.Tensor, ab_true: torch.Tensor,
 def auc(curve: torch.Tensor) -> torch.Tensor:
     """Area under the accuracy curve over thresholds 0..150, normalised to 0..1."""
     return torch.trapezoid(curve, AUC_THRESHOLDS.to(curve), dim=1) / 150
+
+
+# --------------------------------------------------------------------------
+# Per-image scores: the one implementation behind evaluate, tune, training's
+# validation, the dashboard's per-image page and the demo's Compare tab.
+
+
+
+def truth_terms(rgb_gt: torch.Tensor, rebalanced: bool = True) -> dict[str, torch.Tensor]:
+    """What scoring needs of the ground truths alone (B, 3, H, W): their ab and, for
+    auc_rebal, the rare-colour weights (the costliest part), computed once and
+    reused for every output scored against them."""
+    from .color import rgb_to_lab
+
+    terms = {"rgb": rgb_gt, "ab": rgb_to_lab(rgb_gt)[:, 1:]}
+    if rebalanced:
+        terms["weights"] = rebalanced_pixel_weights(terms["ab"])
+    return terms
+
+
+def score_images(rgb_out: torch.Tensor, truth: dict[str, torch.Tensor],
+                 which: tuple[str, ...] = PIXEL_METRICS) -> dict[str, torch.Tensor]:
+    """Per-image metrics (B,) of outputs (B, 3, H, W) against truth_terms() of their
+    ground truths; the ab of an output is the ab of its RGB. `which`: a subset of
+    PIXEL_METRICS, for callers that need only the cheap ones."""
+    from .color import rgb_to_lab
+
+    unknown = set(which) - set(PIXEL_METRICS)
+    if unknown:
+        raise ValueError(f"unknown metrics {sorted(unknown)}; known: {', '.join(PIXEL_METRICS)}")
+    g, ab_g = truth["rgb"], truth["ab"]
+    ab_o = rgb_to_lab(rgb_out)[:, 1:] if {"auc", "auc_rebal"} & set(which) else None
+    compute = {
+        "psnr": lambda: psnr(rgb_out, g),
+        "ssim": lambda: ssim(rgb_out, g),
+        "auc": lambda: auc(ab_accuracy_curve(ab_o, ab_g)),
+        "auc_rebal": lambda: auc(ab_accuracy_curve(ab_o, ab_g, truth["weights"])),
+        "colorfulness": lambda: colorfulness(rgb_out),
+    }
+    return {k: compute[k]() for k in which}
 
 
 # --------------------------------------------------------------------------

@@ -4,11 +4,12 @@ the photo's own lightness.
     decode -> L at full size -> L resized to the net's resolution -> model -> ab
     -> ab upsampled to full size -> fitted into the sRGB gamut -> (L, ab) -> sRGB
 
-Full-size work is done in strips of rows, so a 12-megapixel photo stays well
-inside a small memory budget.
+The full-size steps (lightness, composition) are colorcore.render's; the net runs on
+PyTorch or on ONNX Runtime (colorcore.onnx_runtime), with one decoding for both.
 """
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field, replace
 
@@ -18,63 +19,12 @@ import torch.nn.functional as F
 from PIL import Image
 
 from . import hub
-from .color import compose, shrink_to_gamut
 from .confidence import check_curve, fade_scale
 from .io import ImageSource, load_image
 from .models import ColorNet, ModelSpec, get_spec
-
-STRIP_PIXELS = 1 << 19  # full-size work goes in strips of about half a megapixel
-
-# Fast full-resolution colour paths for 8-bit images (the differentiable ones in
-# colorcore.color serve training): lookup tables instead of per-pixel powers.
-_LINEAR = np.array([(c / 255 / 12.92) if c / 255 <= 0.04045 else ((c / 255 + 0.055) / 1.055) ** 2.4
-                    for c in range(256)], dtype=np.float32)
-_Y_WEIGHTS = np.array([0.212671, 0.715160, 0.072169], dtype=np.float32)
-_LUT_SIZE = 65535
-_SRGB8 = torch.from_numpy(np.round(255 * np.where(
-    np.linspace(0, 1, _LUT_SIZE + 1) <= 0.0031308, 12.92 * np.linspace(0, 1, _LUT_SIZE + 1),
-    1.055 * np.linspace(0, 1, _LUT_SIZE + 1) ** (1 / 2.4) - 0.055)).astype(np.uint8))
-
-
-_L_OF_GRAY = np.where(_LINEAR > 216 / 24389, 116 * np.cbrt(_LINEAR) - 16, 24389 / 27 * _LINEAR).astype(np.float32)
-
-
-def lightness(rgb8: np.ndarray) -> torch.Tensor:
-    """uint8 RGB (H, W, 3) -> Lab L (1, 1, H, W). Gray photos (R = G = B, the
-    usual input) take a 256-entry table; colour ones go through luminance Y."""
-    r, g, b = rgb8[..., 0], rgb8[..., 1], rgb8[..., 2]
-    if np.array_equal(r, g) and np.array_equal(g, b):
-        return torch.from_numpy(_L_OF_GRAY[r])[None, None]
-    y = (_LINEAR * _Y_WEIGHTS[0])[r]
-    y += (_LINEAR * _Y_WEIGHTS[1])[g]
-    y += (_LINEAR * _Y_WEIGHTS[2])[b]
-    L = np.cbrt(y)
-    L *= 116
-    L -= 16
-    dark = y <= 216 / 24389
-    L[dark] = 24389 / 27 * y[dark]
-    return torch.from_numpy(L)[None, None]
-
-
-def render_srgb8(L: torch.Tensor, ab: torch.Tensor, steps: int = 8) -> np.ndarray:
-    """L (H, W) and ab (2, H, W) at full size -> uint8 (H, W, 3), out-of-gamut
-    chroma shrunk first (color.shrink_to_gamut) so that clipping never moves L."""
-    _, _, rgb = shrink_to_gamut(L, ab[0], ab[1], steps)
-    out = torch.stack([_SRGB8[(c.clamp(0, 1) * _LUT_SIZE + 0.5).long()] for c in rgb], dim=-1)
-    return out.numpy()
-
-
-def render_full(L: torch.Tensor, ab: torch.Tensor) -> np.ndarray:
-    """Full-size L (1, 1, H, W) + ab at any resolution (1, 2, h, w) -> uint8 RGB
-    (H, W, 3): ab upsampled bilinearly, composed in strips of rows."""
-    H, W = L.shape[-2:]
-    if ab.shape[-2:] != (H, W):
-        ab = F.interpolate(ab, size=(H, W), mode="bilinear", align_corners=False)
-    result = np.empty((H, W, 3), dtype=np.uint8)
-    rows = max(1, STRIP_PIXELS // W)
-    for y in range(0, H, rows):
-        result[y:y + rows] = render_srgb8(L[0, 0, y:y + rows], ab[0, :, y:y + rows])
-    return result
+from .onnx_runtime import RUNTIME_ENV, OnnxGraph, check_runtime, graph_for
+from .render import lightness, render_batch, render_full
+from .stages import Stages
 
 
 @dataclass
@@ -86,6 +36,11 @@ class Colorizer:
     device: torch.device
     source: str  # where the weights came from, or "random init"
     config: dict = field(default_factory=dict)
+    graph: OnnxGraph | None = None  # the net on ONNX Runtime (load_colorizer's runtime); None: PyTorch
+
+    @property
+    def runtime(self) -> str:
+        return "torch" if self.graph is None else "onnx"
 
     @property
     def default_temperature(self) -> float:
@@ -99,7 +54,7 @@ class Colorizer:
     def defaults(self) -> dict:
         """The settings a call without them gets, from the weights' config.json: the one
         source of defaults for the CLI, the demo's page and API, and the dashboard."""
-        return {"temperature": self.default_temperature if self.spec.kind != "ab" else None,
+        return {"temperature": self.default_temperature if self.model.predicts_distribution else None,
                 "vividness": self.default_vividness, "fade": bool(self.fade_curve)}
 
     @property
@@ -120,7 +75,7 @@ class Colorizer:
             raise ValueError(f"vividness {vividness}: use 0 (gray) to 3 (three times the decoded chroma)")
         x = self.to_net(L).to(self.device)
         t = self.default_temperature if temperature is None else float(temperature)
-        out = {k: v.float().cpu() for k, v in self.model.predict(x, temperature=t, seed=seed).items()}
+        out = {k: v.float().cpu() for k, v in self.model.predict(x, t, seed, graph=self.graph).items()}
         if fade and self.fade_curve and "entropy" in out:
             out["chroma_scale"] = fade_scale(out["entropy"] / self.model.max_entropy, self.fade_curve)
             out["ab"] = out["ab"] * out["chroma_scale"][:, None]
@@ -139,9 +94,10 @@ class Colorizer:
 
     def colorize_tensor(self, L: torch.Tensor, temperature: float | None = None, seed: int | None = None,
                         fade: bool = True, vividness: float | None = None) -> dict:
-        """Batched: L (B, 1, H, W) -> {"rgb": (B, 3, H, W) in [0, 1], "ab", "entropy"?}."""
+        """Batched: L (B, 1, H, W) -> {"rgb": (B, 3, H, W) in [0, 1], "ab", "entropy"?};
+        rgb holds the 8-bit pixels that colorize() gives for each photo alone."""
         out = self.predict(L, temperature, seed, fade, vividness)
-        out["rgb"] = compose(L.float().cpu(), out["ab"])
+        out["rgb"] = render_batch(L, out["ab"])
         return out
 
     def colorize(self, image: ImageSource, temperature: float | None = None, seed: int | None = None,
@@ -153,31 +109,41 @@ class Colorizer:
 
     def run(self, image: ImageSource, temperature: float | None = None, seed: int | None = None,
             name: str | None = None, fade: bool = True, vividness: float | None = None) -> tuple[Image.Image, dict]:
-        """colorize(), also returning the model-resolution output and timings."""
+        """colorize(), also returning the model-resolution output, its wall time ("seconds")
+        and that time per step ("stages": decode, lightness, net, upsample, srgb, gamut_fit)."""
         t0 = time.perf_counter()
-        rgb8 = np.asarray(load_image(image, name=name))
-        L = lightness(rgb8)
-        out = self.predict(L, temperature, seed, fade, vividness)
-        image = Image.fromarray(render_full(L, out["ab"]), "RGB")
-        out["seconds"] = time.perf_counter() - t0
+        stages = Stages()
+        with stages("decode"):
+            rgb8 = np.asarray(load_image(image, name=name))
+        with stages("lightness"):
+            L = lightness(rgb8)
+        with stages("net"):
+            out = self.predict(L, temperature, seed, fade, vividness)
+        image = Image.fromarray(render_full(L, out["ab"], stages), "RGB")
+        out["seconds"], out["stages"] = time.perf_counter() - t0, stages
         return image, out
 
 
 def load_colorizer(name: str = "default", device: str | torch.device | None = None,
                    weights: str | None = None, random_init: bool = False,
                    model_options: dict | None = None, freeze: bool = True,
-                   net_size: int | None = None) -> Colorizer:
+                   net_size: int | None = None, runtime: str | None = None) -> Colorizer:
     """Build a registered model and load its weights (see colorcore.hub for where
     they are looked for). random_init=True skips the weights: for tests and timing.
-    freeze=True traces and freezes the net on CPU (ColorNet.freeze): same output,
+    freeze=True traces and freezes a PyTorch net on CPU (ColorNet.freeze): same output,
     faster (see there). net_size overrides the square side the net sees (its
-    registered default otherwise): larger for finer colour detail, smaller for speed."""
+    registered default otherwise): larger for finer colour detail, smaller for speed.
+    runtime: "torch", "onnx" (ONNX Runtime, CPU) or "auto" (colorcore.onnx_runtime); None:
+    $COLORCORE_RUNTIME, else "auto"."""
+    runtime = runtime or os.environ.get(RUNTIME_ENV) or "auto"
+    check_runtime(runtime)  # before the weights are read
     spec = get_spec(name)
     if net_size is not None:
         if not 32 <= int(net_size) <= 2048:
             raise ValueError(f"net_size {net_size}: use 32 to 2048 pixels")
         spec = replace(spec, net_size=int(net_size))
-    dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    on_gpu = torch.cuda.is_available() and runtime != "onnx"  # ONNX Runtime's CPU build
+    dev = torch.device(device or ("cuda" if on_gpu else "cpu"))
     if random_init:
         model = spec.build(**(model_options or {}))
         colorizer = Colorizer(model, spec, dev, "random init")
@@ -198,7 +164,8 @@ def load_colorizer(name: str = "default", device: str | torch.device | None = No
         hub.apply_state(model, state, str(folder))
         colorizer = Colorizer(model, spec, dev, str(folder), config)
     colorizer.model.to(dev).eval()
-    if freeze and dev.type == "cpu":
+    colorizer.graph = graph_for(colorizer, runtime)
+    if freeze and dev.type == "cpu" and colorizer.graph is None:
         colorizer.model.freeze(spec.net_size)
     return colorizer
 
@@ -214,7 +181,7 @@ def list_models() -> list[dict]:
             folder, present = str(hub.find_weights(spec.name, network=False)), True
         except hub.WeightsNotFound:
             folder, present = "", False
-        params = sum(p.numel() for p in spec.build_for_weights().parameters())
+        params = sum(p.numel() for p in spec.prototype.parameters())
         rows.append({"name": spec.name, "aliases": ",".join(spec.aliases), "params": params,
                      "net_size": spec.net_size, "kind": spec.kind, "weights": present,
                      "source": folder or "-", "summary": spec.summary})

@@ -1,7 +1,13 @@
-"""What a model's shipped weights were trained on, from their config.json, in one
-place for the cards, the dashboard and the CLI: a comparison between models must
-say how unequal their budgets are. No torch here."""
+"""Where weights and figures come from, in one place: what a model's shipped weights
+were trained on (from their config.json, for the cards, the dashboard and the CLI: a
+comparison between models must say how unequal their budgets are), and the commit and
+machine that results, benchmarks and load tests were made on. No torch at import."""
 from __future__ import annotations
+
+import os
+import platform
+import subprocess
+from pathlib import Path
 
 # The shared photo sets (../shared/data/SOURCES.md); weights exported before the
 # version was recorded were trained on version 1.
@@ -51,3 +57,47 @@ def budget_line(config: dict) -> str:
     if b["fine_tuned_from"]:
         line += f" (fine-tuned from {b['fine_tuned_from']}, whose budget is included)"
     return line
+
+
+# --------------------------------------------------------------------------
+# The commit and the machine a figure was measured on
+
+def git_commit() -> tuple[str, bool]:
+    """(HEAD's commit, whether tracked files differ from it); ("unknown", False) outside git."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
+                                check=True).stdout.strip()
+        dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                                    capture_output=True, text=True).stdout.strip())
+        return commit, dirty
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown", False
+
+
+def load_average() -> list[float] | None:
+    """The 1, 5 and 15 minute load averages: others' use of the CPU while measuring."""
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except (AttributeError, OSError):
+        return None
+
+
+def machine(device: str = "cpu", threads: int | None = None, load_at_start: list[float] | None = None) -> dict:
+    """What a measurement ran on: platform, CPU, Python, torch, threads, device, load."""
+    import torch
+
+    info = {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
+            "cpu_count": os.cpu_count(), "python": platform.python_version(), "torch": torch.__version__,
+            "torch_threads": threads if threads is not None else torch.get_num_threads(), "device": str(device)}
+    if str(device).startswith("cuda"):
+        info["cuda_device"] = torch.cuda.get_device_name(torch.device(device))
+    info["load_average_at_start"] = load_at_start
+    info["load_average_at_end"] = load_average()
+    return info
+
+
+def machine_line(info: dict) -> str:
+    """machine() in one sentence, for reports."""
+    return (f"{info['platform']}, {info['cpu_count']} CPU cores ({info['processor']}), Python {info['python']}, "
+            f"torch {info['torch']} on {info['device']}" + (f" ({info['cuda_device']})" if "cuda_device" in info else ""))

@@ -5,10 +5,11 @@
 
 The same command runs on CPU and CUDA (bf16 autocast there). It checkpoints to
 <out>/last.pt every `ckpt_every` steps (tensors and numbers only, read back with
-weights_only=True) and logs to <out>/train_log.csv (rewritten through a temporary
-file, so a kill never leaves half a row). A kill and --resume end with the same weights
-as a run without the kill: the checkpoint carries the RNG state, and only training
-steps draw from it.
+weights_only=True), logs to <out>/train_log.csv (rewritten through a temporary
+file, so a kill never leaves half a row) and writes the settings it runs with, every
+default filled in, to <out>/config.resolved.json when it starts. A kill and --resume
+end with the same weights as a run without the kill: the checkpoint carries the RNG
+state, and only training steps draw from it.
 """
 from __future__ import annotations
 
@@ -18,7 +19,6 @@ import math
 import os
 import random
 import time
-import tomllib
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -27,25 +27,17 @@ import torch
 import torch.distributed as dist
 from tqdm import tqdm
 
-from .color import compose
+from .config import RESOLVED_CONFIG, RunConfig, apply_overrides, load_config
 from .data import EvalImages, TrainImages, lab_batch
+from .distributed import local_device, process_group, rank_and_world
 from .ema import WeightAverage
 from .losses import build_objective
-from .metrics import ab_accuracy_curve, auc, colorfulness, psnr
+from .metrics import score_images, truth_terms
 from .models import get_spec
 from .provenance import STARTED_FROM, started_from
+from .render import render_batch
+from .schema import VAL_FIELDS
 
-VAL_FIELDS = ["val_psnr", "val_colorfulness", "val_auc"]
-
-
-def load_config(path: str | Path) -> dict:
-    with open(path, "rb") as f:
-        cfg = tomllib.load(f)
-    cfg.setdefault("model_options", {})
-    cfg.setdefault("loss", {"name": "ab_l2"})
-    for key in ("data", "optim", "train"):
-        cfg.setdefault(key, {})
-    return cfg
 
 
 class EpochSampler(torch.utils.data.Sampler):
@@ -95,62 +87,101 @@ def copy_log_to_step(src: Path, dst: Path, step: int) -> dict:
     return rows[-1] if rows else {}
 
 
+class TrainLog:
+    """<out>/train_log.csv: small, so rewritten whole, atomically, at each log step."""
+
+    def __init__(self, path: Path, step: int, carry_on: bool):
+        """carry_on: keep the existing log's rows up to `step` (the checkpoint's; later
+        ones were logged by steps that the weights do not have), and its wall time."""
+        self.path, self.fields, self.rows, self.wall_before = path, None, [], 0.0
+        if carry_on and path.exists():
+            fields, self.rows = read_log_to_step(path, step)
+            write_csv_atomic(path, fields, self.rows)
+            if self.rows:
+                self.fields, self.wall_before = fields, float(self.rows[-1]["wall_s"])
+
+    def append(self, row: dict) -> None:
+        self.fields = self.fields or list(row) + [f for f in VAL_FIELDS if f not in row]
+        self.rows.append(row)
+        write_csv_atomic(self.path, self.fields, self.rows)
+
+
+class LogWindow:
+    """The loss terms' means and the throughput over the steps since the last log row."""
+
+    def __init__(self):
+        self.reset()
+
+    def reset(self) -> None:
+        self.sums: dict[str, float] = {}
+        self.steps, self.images, self.since = 0, 0, time.time()
+
+    def add(self, terms: dict[str, torch.Tensor], images: int) -> None:
+        for k, v in terms.items():
+            self.sums[k] = self.sums.get(k, 0.0) + float(v.detach())
+        self.steps += 1
+        self.images += images
+
+    def images_per_s(self) -> float:
+        return self.images / (time.time() - self.since)
+
+    def means(self) -> dict[str, float]:
+        """The objective's "total" is the log's "loss"."""
+        return {k if k != "total" else "loss": v / self.steps for k, v in self.sums.items()}
+
+
 class Trainer:
-    def __init__(self, cfg: dict, out: Path, device: torch.device, rank: int = 0, world: int = 1):
+    def __init__(self, cfg: RunConfig, out: Path, device: torch.device, rank: int = 0, world: int = 1):
         self.cfg, self.out, self.device, self.rank, self.world = cfg, out, device, rank, world
-        t = cfg["train"]
-        self.seed = int(t.get("seed", 0))
-        torch.manual_seed(self.seed)
-        random.seed(self.seed)
-        np.random.seed(self.seed)
-        self.spec = get_spec(cfg["model"])
+        seed = cfg.train.seed
+        torch.manual_seed(seed)
+        random.seed(seed)
+        np.random.seed(seed)
+        self.spec = get_spec(cfg.model)
         # channels_last: the convolutions' fast layout on CPU (oneDNN) and CUDA alike
-        self.model = self.spec.build(**cfg["model_options"]).to(device, memory_format=torch.channels_last)
-        self.objective = build_objective(cfg["loss"]["name"], self.model,
-                                         **{k: v for k, v in cfg["loss"].items() if k != "name"})
-        o = cfg["optim"]
-        self.lr = float(o.get("lr", 2e-4))
-        betas = tuple(o.get("betas", (0.9, 0.999)))
-        groups = (self.model.param_groups(self.lr, float(o.get("encoder_lr_scale", 0.1)))
-                  if hasattr(self.model, "param_groups") else [{"params": self.model.parameters(), "lr": self.lr}])
-        for g in groups:
-            g["base_lr"] = g["lr"]
-        self.opt = torch.optim.AdamW(groups, betas=betas, weight_decay=float(o.get("weight_decay", 1e-4)))
-        self.disc = self.objective.discriminator
-        if self.disc is not None:
-            self.disc.to(device, memory_format=torch.channels_last)
-            if world > 1:
-                self.objective.discriminator = torch.nn.parallel.DistributedDataParallel(self.disc)
-            self.d_opt = torch.optim.Adam(self.disc.parameters(), lr=self.lr, betas=betas)
-        self.steps = int(t.get("steps", 1000))
-        self.warmup = int(o.get("warmup", 200))
+        self.model = self.spec.build(**cfg.model_options).to(device, memory_format=torch.channels_last)
+        self.objective = build_objective(cfg.loss["name"], self.model, **cfg.objective_options())
+        self.opt = self.build_optimizer()
+        self.objective.setup(device, cfg.optim.lr, cfg.optim.betas, distributed=world > 1)
         self.step = 0
         self.from_weights = False  # trained weights: a weight average starts at full decay
-        d = cfg["data"]
-        self.data = TrainImages(d.get("train", "../shared/data/train-*.tar"), int(d.get("crop", 128)), self.seed,
-                                tuple(d.get("scale", (0.35, 1.0))))
-        self.batch = int(d.get("batch", 32))
-        self.sampler = EpochSampler(len(self.data), self.seed, rank, world)
-        self.workers = int(d.get("workers", 1))
-        self.val_every = int(t.get("val_every", 500))
+        d = cfg.data
+        self.data = TrainImages(d.train, d.crop, seed, d.scale)
+        self.sampler = EpochSampler(len(self.data), seed, rank, world)
         self.val = None
-        if self.val_every and rank == 0:
-            self.val = EvalImages(d.get("val", "../shared/data/val.tar"), 256, int(t.get("val_images", 64)))
+        if cfg.train.val_every and rank == 0:
+            self.val = EvalImages(d.val, 256, cfg.train.val_images)
         self.net = self.model
         if world > 1:
             self.net = torch.nn.parallel.DistributedDataParallel(self.model)
-        self.ema_decay = float(t.get("ema", 0.0))  # 0: no average; validation and export use the raw weights
         self.ema: WeightAverage | None = None
         self.resumed_ema: dict = {}  # the checkpoint's average, for run() to hand to WeightAverage
         self.autocast = (torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else nullcontext())
         self.rng_devices = [device] if device.type == "cuda" else []  # the CUDA generators fork_rng keeps
 
+    def build_optimizer(self) -> torch.optim.Optimizer:
+        """AdamW over the model's parameter groups (a pretrained encoder at its own rate),
+        each keeping its base rate for the schedule."""
+        o = self.cfg.optim
+        groups = (self.model.param_groups(o.lr, o.encoder_lr_scale) if hasattr(self.model, "param_groups")
+                  else [{"params": self.model.parameters(), "lr": o.lr}])
+        for g in groups:
+            g["base_lr"] = g["lr"]
+        return torch.optim.AdamW(groups, betas=o.betas, weight_decay=o.weight_decay)
+
     # ---- learning rate: linear warm-up, then cosine to 5% of the base rate
     def lr_factor(self) -> float:
-        if self.step < self.warmup:
-            return (self.step + 1) / self.warmup
-        p = min(1.0, (self.step - self.warmup) / max(1, self.steps - self.warmup))
+        warmup, steps = self.cfg.optim.warmup, self.cfg.train.steps
+        if self.step < warmup:
+            return (self.step + 1) / warmup
+        p = min(1.0, (self.step - warmup) / max(1, steps - warmup))
         return 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * p))
+
+    def set_learning_rates(self) -> None:
+        factor = self.lr_factor()
+        for g in self.opt.param_groups:
+            g["lr"] = g["base_lr"] * factor
+        self.objective.set_lr_factor(factor)
 
     def agree(self, flag: bool) -> bool:
         """True on every rank if it is true on any (so all ranks stop together)."""
@@ -164,7 +195,7 @@ class Trainer:
         """DDP keeps parameters equal but lets each rank update its own BatchNorm
         statistics after the last broadcast: end with rank 0's everywhere."""
         if self.world > 1:
-            for module in (self.model, self.disc):
+            for module in (self.model, self.objective.discriminator):
                 for buf in (module.buffers() if module is not None else ()):
                     dist.broadcast(buf, 0)
 
@@ -174,9 +205,7 @@ class Trainer:
                  "epoch": self.sampler.epoch, "torch_rng": torch.get_rng_state()}
         if self.device.type == "cuda":  # dropout and sampling on the GPU draw from its own generator
             state["cuda_rng"] = torch.cuda.get_rng_state(self.device)
-        if self.disc is not None:
-            state["disc"] = self.disc.state_dict()
-            state["d_opt"] = self.d_opt.state_dict()
+        state.update(self.objective.state())  # the GAN's discriminator and its optimiser
         if self.ema is not None:
             state.update(self.ema.state())
         tmp = self.out / "last.pt.tmp"
@@ -190,9 +219,7 @@ class Trainer:
         state = torch.load(path, map_location=self.device, weights_only=True)
         self.model.load_state_dict(state["model"])
         self.opt.load_state_dict(state["opt"])
-        if self.disc is not None:
-            self.disc.load_state_dict(state["disc"])
-            self.d_opt.load_state_dict(state["d_opt"])
+        self.objective.load(state)
         self.step = int(state["step"])
         # the states are CPU byte tensors, whatever map_location moved them to
         torch.set_rng_state(state["torch_rng"].cpu())
@@ -214,7 +241,7 @@ class Trainer:
         if fine_tune:  # export carries this into config.json, so budgets add up
             if self.rank == 0:
                 self.out.mkdir(parents=True, exist_ok=True)
-                record = started_from(config, str(self.cfg["train"].get("init", folder)))
+                record = started_from(config, self.cfg.train.init or str(folder))
                 (self.out / STARTED_FROM).write_text(json.dumps(record, indent=2) + "\n")
             return
         self.step = int(config.get("steps", 0))
@@ -226,21 +253,55 @@ class Trainer:
             if config.get("started_from"):  # a continued fine-tune keeps what it started from
                 (self.out / STARTED_FROM).write_text(json.dumps(config["started_from"], indent=2) + "\n")
 
+    def start(self, resume: bool, init_weights: str | None, fine_tune: bool) -> bool:
+        """Begin at the checkpoint (--resume), at exported weights or at step 0; True
+        where the run carries on the log that is there."""
+        if resume and self.resume():
+            if self.rank == 0:
+                print(f"resumed {self.out / 'last.pt'} at step {self.step}")
+            return True
+        if init_weights:
+            self.start_from_weights(Path(init_weights), fine_tune)
+            if self.rank == 0:
+                print(f"started from {init_weights} at step {self.step}")
+            return not fine_tune  # the carried-over log
+        return resume
+
+    def start_weight_average(self) -> None:
+        decay = self.cfg.train.ema
+        if decay > 0:
+            self.ema = WeightAverage(self.model, decay)
+            fresh = self.step == 0 and not self.from_weights  # the ramp is for untrained weights only
+            if not self.ema.load(self.resumed_ema, self.model, ramp=fresh) and self.rank == 0:
+                print(f"weight average (decay {decay}) starts at step {self.step}")
+
     def batches(self):
         """Endless batches; the position in the epoch follows from the step."""
-        per_epoch = len(range(self.rank, len(self.data), self.world)) // self.batch
+        batch = self.cfg.data.batch
+        per_epoch = len(range(self.rank, len(self.data), self.world)) // batch
         while True:
             epoch, within = divmod(self.step, per_epoch)
             self.sampler.epoch = self.data.epoch = epoch
-            self.sampler.start = within * self.batch
+            self.sampler.start = within * batch
             # Its own generator: each new iterator draws the workers' base seed, and a draw
             # from the global RNG on resume would shift dropout and the VAE's sampling.
-            g = torch.Generator().manual_seed(self.seed * 100003 + epoch)
-            loader = torch.utils.data.DataLoader(self.data, self.batch, sampler=self.sampler, drop_last=True,
-                                                 num_workers=self.workers, persistent_workers=False,
+            g = torch.Generator().manual_seed(self.cfg.train.seed * 100003 + epoch)
+            loader = torch.utils.data.DataLoader(self.data, batch, sampler=self.sampler, drop_last=True,
+                                                 num_workers=self.cfg.data.workers, persistent_workers=False,
                                                  pin_memory=self.device.type == "cuda", generator=g)
             for rgb in loader:
                 yield epoch, rgb
+
+    def train_step(self, rgb: torch.Tensor) -> dict[str, torch.Tensor]:
+        """One step of the schedule: the objective's forward, backward and
+        optimiser(s), then the weight average; the loss terms."""
+        self.set_learning_rates()
+        L, ab = lab_batch(rgb.to(self.device, non_blocking=True))
+        L = L.contiguous(memory_format=torch.channels_last)
+        terms = self.objective.train_step(self.net, L, ab, self.opt, self.autocast)
+        if self.ema is not None:
+            self.ema.update(self.model)
+        return terms
 
     @torch.no_grad()
     def validate(self) -> dict[str, float]:
@@ -253,95 +314,52 @@ class Trainer:
         # does not, and rank 0 alone validates; neither may move the training's stream.
         with torch.random.fork_rng(devices=self.rng_devices):
             for _, rgb in torch.utils.data.DataLoader(self.val, batch_size=16):
-                rgb = rgb.to(self.device)
-                L, ab = lab_batch(rgb)
-                pred_ab = model.predict(L)["ab"].float()
-                out = compose(L, pred_ab)
-                full_ab = lab_batch(out)[1]
-                scores["val_psnr"] += psnr(out, rgb).tolist()
-                scores["val_colorfulness"] += colorfulness(out).tolist()
-                scores["val_auc"] += auc(ab_accuracy_curve(full_ab, ab)).tolist()
+                L = lab_batch(rgb)[0]
+                out = render_batch(L, model.predict(L.to(self.device))["ab"])  # what a user would get
+                values = score_images(out, truth_terms(rgb, rebalanced=False), ("psnr", "colorfulness", "auc"))
+                for k, v in values.items():
+                    scores[f"val_{k}"] += v.tolist()
         self.model.train()
         return {k: float(np.mean(v)) for k, v in scores.items()}
+
+    def log_row(self, log: TrainLog, window: LogWindow, epoch: int, wall: float, last: bool) -> dict:
+        """Append this step's row, `wall` seconds into this start (with a validation
+        every `val_every` steps, and at the last)."""
+        row = {"step": self.step, "epoch": epoch, "lr": self.opt.param_groups[0]["lr"],
+               "images_per_s": window.images_per_s(), "wall_s": log.wall_before + wall, **window.means()}
+        if self.val is not None and (self.step % self.cfg.train.val_every == 0 or last):
+            row.update(self.validate())
+        log.append(row)
+        window.reset()
+        return row
 
     def run(self, resume: bool = False, minutes: float | None = None, init_weights: str | None = None,
             fine_tune: bool = False) -> None:
         """Train to the config's step count, or stop (with a checkpoint) once
         `minutes` of wall time have passed; --resume continues either way."""
         self.out.mkdir(parents=True, exist_ok=True)
-        if resume and self.resume():
-            if self.rank == 0:
-                print(f"resumed {self.out / 'last.pt'} at step {self.step}")
-        elif init_weights:
-            self.start_from_weights(Path(init_weights), fine_tune)
-            resume = not fine_tune  # append to the carried-over log
-            if self.rank == 0:
-                print(f"started from {init_weights} at step {self.step}")
-        if self.ema_decay > 0:
-            self.ema = WeightAverage(self.model, self.ema_decay)
-            fresh = self.step == 0 and not self.from_weights  # the ramp is for untrained weights only
-            if not self.ema.load(self.resumed_ema, self.model, ramp=fresh) and self.rank == 0:
-                print(f"weight average (decay {self.ema_decay}) starts at step {self.step}")
-        log_path = self.out / "train_log.csv"
-        fields, log_rows = None, []  # the log is small: rewritten whole, atomically, at each log step
-        wall0 = time.time()
-        prev_wall = 0.0
-        if self.rank == 0 and log_path.exists() and resume:
-            fields, log_rows = read_log_to_step(log_path, self.step)  # drop rows past the checkpoint
-            write_csv_atomic(log_path, fields, log_rows)
-            fields = fields if log_rows else None
-            prev_wall = float(log_rows[-1]["wall_s"]) if log_rows else 0.0
-        t = self.cfg["train"]
-        log_every, ckpt_every = int(t.get("log_every", 25)), int(t.get("ckpt_every", 250))
+        carry_on_log = self.start(resume, init_weights, fine_tune)
+        self.start_weight_average()
+        t = self.cfg.train
+        started = time.time()
+        log, window = None, LogWindow()
+        if self.rank == 0:
+            self.cfg.save(self.out / RESOLVED_CONFIG)
+            log = TrainLog(self.out / "train_log.csv", self.step, carry_on_log)
         self.model.train()
-        bar = tqdm(total=self.steps, initial=self.step, disable=self.rank != 0, desc=self.spec.name, unit="step")
-        seen, tick = 0, time.time()
-        running: dict[str, float] = {}
-        running_n = 0
+        bar = tqdm(total=t.steps, initial=self.step, disable=self.rank != 0, desc=self.spec.name, unit="step")
         for epoch, rgb in self.batches():
-            if self.step >= self.steps:
+            if self.step >= t.steps:
                 break
-            for g in self.opt.param_groups:
-                g["lr"] = g["base_lr"] * self.lr_factor()
-            rgb = rgb.to(self.device, non_blocking=True)
-            L, ab = lab_batch(rgb)
-            L = L.contiguous(memory_format=torch.channels_last)
-            with self.autocast:
-                terms = self.objective(self.net, L, ab)
-            self.opt.zero_grad(set_to_none=True)
-            terms["total"].backward()
-            self.opt.step()
-            if self.disc is not None:
-                for g in self.d_opt.param_groups:
-                    g["lr"] = self.lr * self.lr_factor()
-                with self.autocast:
-                    d_terms = self.objective.discriminator_loss(self.model, L, ab)
-                self.d_opt.zero_grad(set_to_none=True)
-                d_terms["total"].backward()
-                self.d_opt.step()
-                terms["d_loss"] = d_terms["d_loss"]
-            if self.ema is not None:
-                self.ema.update(self.model)
+            window.add(self.train_step(rgb), rgb.shape[0] * self.world)
             self.step += 1
-            seen += rgb.shape[0] * self.world
-            for k, v in terms.items():
-                running[k] = running.get(k, 0.0) + float(v.detach())
-            running_n += 1
             bar.update(1)
-            out_of_time = self.agree(minutes is not None and time.time() - wall0 > 60 * minutes)
-            last = self.step == self.steps or out_of_time
-            if self.rank == 0 and (self.step % log_every == 0 or last):
-                row = {"step": self.step, "epoch": epoch, "lr": self.opt.param_groups[0]["lr"],
-                       "images_per_s": seen / (time.time() - tick), "wall_s": prev_wall + time.time() - wall0}
-                row.update({k if k != "total" else "loss": v / running_n for k, v in running.items()})
-                if self.val is not None and (self.step % self.val_every == 0 or last):
-                    row.update(self.validate())
-                fields = fields or list(row) + [f for f in VAL_FIELDS if f not in row]
-                log_rows.append(row)
-                write_csv_atomic(log_path, fields, log_rows)
+            out_of_time = self.agree(minutes is not None and time.time() - started > 60 * minutes)
+            last = self.step == t.steps or out_of_time
+            if self.rank == 0 and (self.step % t.log_every == 0 or last):
+                row = self.log_row(log, window, epoch, time.time() - started, last)
                 bar.set_postfix(loss=f"{row['loss']:.4f}")
-                running, running_n, seen, tick = {}, 0, 0, time.time()
-            if self.rank == 0 and (self.step % ckpt_every == 0 or last):
+            if self.rank == 0 and (self.step % t.ckpt_every == 0 or last):
                 self.save()
             if out_of_time:
                 break
@@ -349,43 +367,22 @@ class Trainer:
         self.sync_buffers()
 
 
-def apply_overrides(cfg: dict, overrides: list[str]) -> dict:
-    """`section.key=value` settings over a config (values in TOML: 128, 0.02,
-    "text", [0.5, 1.0]), for ablations that differ from a config in one setting."""
-    for item in overrides:
-        key, sep, value = item.partition("=")
-        section, dot, name = key.strip().partition(".")
-        if not sep or not dot or section not in cfg or not isinstance(cfg[section], dict):
-            raise ValueError(f"--set {item!r}: expected section.key=value with a section of the config "
-                             f"({', '.join(k for k, v in cfg.items() if isinstance(v, dict))})")
-        try:
-            cfg[section][name] = tomllib.loads(f"v = {value.strip()}")["v"]
-        except tomllib.TOMLDecodeError as e:
-            raise ValueError(f"--set {item!r}: {value.strip()!r} is not a TOML value ({e})") from None
-    return cfg
-
-
 def main(config: str, resume: bool = False, steps: int | None = None, out: str | None = None,
          device: str | None = None, minutes: float | None = None, train_data: str | None = None,
          init_weights: str | None = None, fine_tune: bool = False, overrides: list[str] | None = None) -> Path:
     cfg = apply_overrides(load_config(config), overrides or [])
     if steps is not None:
-        cfg["train"]["steps"] = steps
+        cfg.train.steps = steps
     if train_data is not None:
-        cfg["data"]["train"] = train_data
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    rank = int(os.environ.get("RANK", "0"))
-    dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-    if world > 1:
-        dist.init_process_group("nccl" if dev.type == "cuda" else "gloo")
-        if dev.type == "cuda":
-            dev = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
-            torch.cuda.set_device(dev)
-    out_dir = Path(out or cfg["train"].get("out", f"runs/{cfg['model']}"))
-    try:
+        cfg.data.train = train_data
+    if out is not None:
+        cfg.train.out = out
+    rank, world = rank_and_world()
+    dev = local_device(device)
+    if dev.type == "cuda" and world > 1:
+        torch.cuda.set_device(dev)
+    out_dir = Path(cfg.train.out)
+    with process_group(dev.type):
         Trainer(cfg, out_dir, dev, rank, world).run(resume=resume, minutes=minutes, init_weights=init_weights,
                                                  fine_tune=fine_tune)
-    finally:
-        if world > 1:
-            dist.destroy_process_group()
     return out_dir

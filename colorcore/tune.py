@@ -22,13 +22,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .color import gray_rgb_from_l
 from .confidence import FadeFit
 from .data import EvalImages, lab_batch
-from .evaluate import EVAL_SIZE, quantize
+from .evaluate import EVAL_SIZE
 from .hub import CONFIG_FILE, find_weights
-from .metrics import ab_accuracy_curve, auc, colorfulness, psnr
+from .metrics import colorfulness, score_images, truth_terms
 from .pipeline import Colorizer, load_colorizer
+from .render import render_gray
+from .tables import text_table
 
 DEFAULT_TEMPERATURES = (0.2, 0.38, 0.5, 0.7, 1.0)
 DEFAULT_STRENGTHS = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0)
@@ -60,17 +61,17 @@ def score(colorizer: Colorizer, data: str, limit: int, settings: list[tuple[floa
     ref = {"gray_psnr": [], "gray_auc": [], "truth_colorfulness": []}
     base = dict(colorizer.config)
     with torch.inference_mode():
-        for rgb, L, ab in batches(data, limit):
-            gray = quantize(gray_rgb_from_l(L).expand(-1, 3, -1, -1))
-            ref["gray_psnr"] += psnr(gray, rgb).tolist()
-            ref["gray_auc"] += auc(ab_accuracy_curve(torch.zeros_like(ab), ab)).tolist()
+        for rgb, L, _ in batches(data, limit):
+            truth = truth_terms(rgb, rebalanced=False)
+            gray = score_images(render_gray(L), truth, METRICS)
+            ref["gray_psnr"] += gray["psnr"].tolist()
+            ref["gray_auc"] += gray["auc"].tolist()
             ref["truth_colorfulness"] += colorfulness(rgb).tolist()
             for s, (t, curve) in zip(sums, settings):
                 colorizer.config = {**base, "confidence_fade": curve}
-                out = quantize(colorizer.colorize_tensor(L, temperature=t)["rgb"])
-                s["psnr"] += psnr(out, rgb).tolist()
-                s["colorfulness"] += colorfulness(out).tolist()
-                s["auc"] += auc(ab_accuracy_curve(lab_batch(out)[1], ab)).tolist()
+                out = score_images(colorizer.colorize_tensor(L, temperature=t)["rgb"], truth, METRICS)
+                for k in METRICS:
+                    s[k] += out[k].tolist()
     colorizer.config = base
     rows = [{"temperature": t, "strength": curve["strength"] if curve else 0.0,
              **{k: float(np.mean(v)) for k, v in s.items()}} for (t, curve), s in zip(settings, sums)]
@@ -90,7 +91,7 @@ def main(model: str, data: str, limit: int = 200, cf_floor: float = CF_FLOOR, wr
     temps = tuple(float(t) for t in temperatures.split(",")) if temperatures else DEFAULT_TEMPERATURES
     powers = tuple(float(s) for s in strengths.split(",")) if strengths else DEFAULT_STRENGTHS
     colorizer = load_colorizer(model, weights=weights)
-    if colorizer.spec.kind == "ab":
+    if not colorizer.model.predicts_distribution:
         raise SystemExit(f"{model} regresses ab directly: it has no temperature or distribution to tune")
     curves = fit_fades(colorizer, data, limit, temps)
     settings = [(t, {**curves[t], "strength": s} if s else None) for t in temps for s in powers]
@@ -98,11 +99,9 @@ def main(model: str, data: str, limit: int = 200, cf_floor: float = CF_FLOOR, wr
     best = choose(rows, ref, cf_floor)
     print(f"{limit} photos of {data}: gray PSNR {ref['gray_psnr']:.2f} dB, gray AuC {ref['gray_auc']:.3f}, "
           f"ground-truth colourfulness {ref['truth_colorfulness']:.1f}")
-    print("temperature  strength   psnr  colorfulness    auc")
-    for r in rows:
-        mark = "  <- chosen" if r is best else ""
-        print(f"{r['temperature']:11.2f} {r['strength']:9.2f} {r['psnr']:6.2f} {r['colorfulness']:13.1f} "
-              f"{r['auc']:6.3f}{mark}")
+    print(text_table(["temperature", "strength", "psnr", "colorfulness", "auc", ""],
+                     [[f"{r['temperature']:.2f}", f"{r['strength']:.2f}", f"{r['psnr']:.2f}", f"{r['colorfulness']:.1f}",
+                       f"{r['auc']:.3f}", "<- chosen" if r is best else ""] for r in rows]))
     curve = {**curves[best["temperature"]], "strength": best["strength"]}
     print("fade at the chosen temperature (normalised entropy: chroma scale): "
           + ", ".join(f"{e:.2f}: {s:.2f}" for e, s in zip(curve["entropy"], curve["scale"])))

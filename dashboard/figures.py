@@ -470,7 +470,7 @@ FORMATS = {"psnr": "{:.2f}", "ssim": "{:.4f}", "auc": "{:.4f}", "auc_rebal": "{:
            "steps": "{:,.0f}", "images seen": "{:,.0f}", "hours": "{:.1f}"}
 
 
-def _fmt(fmt: str):
+def _formatter(fmt: str):
     def f(v):
         try:
             x = float(v)
@@ -495,7 +495,8 @@ def style_table(df: pd.DataFrame, columns=None, labelled: bool = False):
     names = _names(df, labelled)
     mask = best_mask(df, columns).rename(columns=names)
     shown = df.rename(columns=names)
-    styler = shown.style.format(na_rep="–").format({names[c]: _fmt(f) for c, f in FORMATS.items() if c in df.columns})
+    styler = shown.style.format(na_rep="–").format({names[c]: _formatter(f) for c, f in FORMATS.items()
+                                                    if c in df.columns})
 
     def cell_styles(_):
         out = pd.DataFrame("", index=shown.index, columns=shown.columns)
@@ -514,7 +515,7 @@ def metric_bar_figure(metrics: pd.DataFrame, metric: str, colours: dict[str, str
     zoomed to the models and gray (bars from 0 would all look alike). The ground
     truth is a line where it falls inside that range, else it is named in the title."""
     colours = colours or colour_map(metrics["model"])
-    fmt = _fmt(FORMATS.get(metric, "{:.4g}"))
+    fmt = _formatter(FORMATS.get(metric, "{:.4g}"))
     d = metrics[~metrics["model"].isin(REFERENCE_ROWS)]
     d = d[np.isfinite(pd.to_numeric(d[metric], errors="coerce"))]
     fig = go.Figure(go.Bar(x=d["model"], y=d[metric], marker_color=[colours.get(m, "#777") for m in d["model"]],

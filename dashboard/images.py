@@ -15,7 +15,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-EVAL_SIZE = 256
+from colorcore.schema import EVAL_SIZE
+
 DATA_ENV = "COLORCORE_DASHBOARD_DATA"
 BUNDLED = "bundled"  # the source name of the scikit-image photos
 # name -> skimage.data loader (all ship inside the scikit-image wheel)
@@ -93,39 +94,29 @@ def _tensor(rgb8: np.ndarray) -> torch.Tensor:
 
 
 def gray_input(gt8: np.ndarray) -> np.ndarray:
-    """What the models see, as a picture: the ground truth's Lab L as 8-bit gray."""
-    from colorcore.color import gray_rgb_from_l
+    """What the models see, as a picture: the ground truth's Lab L as 8-bit gray (the
+    evaluation's gray row)."""
     from colorcore.data import lab_batch
+    from colorcore.render import render_gray
 
-    L, _ = lab_batch(_tensor(gt8))
-    g = torch.round(gray_rgb_from_l(L).clamp(0, 1) * 255)[0, 0].to(torch.uint8).numpy()
-    return np.stack([g] * 3, -1)
+    g = render_gray(lab_batch(_tensor(gt8))[0])[0]
+    return torch.round(g * 255).to(torch.uint8).permute(1, 2, 0).numpy()
 
 
 def truth(gt8: np.ndarray) -> dict[str, torch.Tensor]:
     """What scoring needs of the ground truth alone (its tensor, ab and rare-colour
     weights, the costliest part): computed once per photo, not once per model."""
-    from colorcore.color import rgb_to_lab
-    from colorcore.metrics import rebalanced_pixel_weights
+    from colorcore.metrics import truth_terms
 
-    g = _tensor(gt8)
-    ab_g = rgb_to_lab(g)[:, 1:]
-    return {"rgb": g, "ab": ab_g, "weights": rebalanced_pixel_weights(ab_g)}
+    return truth_terms(_tensor(gt8))
 
 
 def scores(out8: np.ndarray, gt8: np.ndarray, terms: dict | None = None) -> dict[str, float]:
     """The per-image metrics of colorcore.evaluate for one 8-bit output; terms:
     truth(gt8), when already at hand."""
-    from colorcore.color import rgb_to_lab
-    from colorcore.metrics import ab_accuracy_curve, auc, colorfulness, psnr, ssim
+    from colorcore.metrics import score_images
 
-    t = terms or truth(gt8)
-    o, g, ab_g = _tensor(out8), t["rgb"], t["ab"]
-    ab_o = rgb_to_lab(o)[:, 1:]
-    return {"psnr": float(psnr(o, g)[0]), "ssim": float(ssim(o, g)[0]),
-            "auc": float(auc(ab_accuracy_curve(ab_o, ab_g))[0]),
-            "auc_rebal": float(auc(ab_accuracy_curve(ab_o, ab_g, t["weights"]))[0]),
-            "colorfulness": float(colorfulness(o)[0])}
+    return {k: float(v[0]) for k, v in score_images(_tensor(out8), terms or truth(gt8)).items()}
 
 
 def weights_key(model: str) -> str | None:

@@ -14,7 +14,6 @@ Where things are read from:
 from __future__ import annotations
 
 import json
-import math
 import os
 import zipfile
 from dataclasses import dataclass, field
@@ -25,14 +24,11 @@ import pandas as pd
 
 REPO = Path(__file__).resolve().parent.parent
 from colorcore.schema import (EVAL_SETS, FRECHET_COLUMN, GRAY, GROUND_TRUTH, HIGHER_BETTER,  # noqa: F401 (re-exported)
-                              LOWER_BETTER, REFERENCE_ROWS, SEMANTIC_COLUMN)
+                              LOG_META, LOWER_BETTER, METRIC_COLUMNS, PIXEL_METRICS, REFERENCE_ROWS,
+                              SEMANTIC_COLUMN)
 
-METRICS = ("psnr", "ssim", "auc", "auc_rebal", "colorfulness", "delta_cf", SEMANTIC_COLUMN,
-           FRECHET_COLUMN, "seconds_per_image")
-PER_IMAGE_METRICS = ("psnr", "ssim", "auc", "auc_rebal", "colorfulness", "top1_agrees")
-
-# Columns of a train_log.csv that are bookkeeping, not loss terms.
-LOG_META = ("step", "epoch", "lr", "images_per_s", "wall_s")
+METRICS = tuple(METRIC_COLUMNS[METRIC_COLUMNS.index("psnr"):METRIC_COLUMNS.index("images")])
+PER_IMAGE_METRICS = (*PIXEL_METRICS, "top1_agrees")
 IN_PROGRESS = "in progress"
 
 
@@ -336,9 +332,3 @@ def loss_terms(df: pd.DataFrame) -> list[str]:
 def val_metrics(df: pd.DataFrame) -> list[str]:
     return [c for c in df.columns if c.startswith("val_") and df[c].notna().any()]
 
-
-def finite(x) -> bool:
-    try:
-        return math.isfinite(float(x))
-    except (TypeError, ValueError):
-        return False

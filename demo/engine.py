@@ -32,9 +32,10 @@ if str(ROOT) not in sys.path:  # `python demo/app.py` from a checkout, or a Spac
 import colorcore  # noqa: E402
 from colorcore import ImageError, WeightsCorrupt, WeightsNotFound, hub, load_image  # noqa: E402
 from colorcore.data import lab_batch  # noqa: E402
-from colorcore.metrics import ab_accuracy_curve, auc, colorfulness, psnr  # noqa: E402
+from colorcore.metrics import score_images, truth_terms  # noqa: E402
 from colorcore.models import all_specs, get_spec, resolve  # noqa: E402
-from colorcore.pipeline import Colorizer, lightness, render_full  # noqa: E402
+from colorcore.pipeline import Colorizer  # noqa: E402
+from colorcore.render import lightness, render_full  # noqa: E402
 from colorcore.png_stamp import stamp  # noqa: E402
 
 log = logging.getLogger("colorcore.demo")
@@ -80,7 +81,8 @@ class ModelInfo:
     net_size: int
     summary: str
     aliases: tuple[str, ...]
-    hub_repo: str | None
+    hub_repo: str
+    distribution: bool  # the net predicts a distribution over colours (ColorNet.predicts_distribution)
     weights: bool
     source: str
 
@@ -92,11 +94,13 @@ class ModelInfo:
 
     @property
     def uses_temperature(self) -> bool:
-        return self.kind in ("bins", "bins10")
+        """The annealed-mean temperature sharpens or flattens a distribution."""
+        return self.distribution
 
     @property
     def has_uncertainty(self) -> bool:
-        return self.kind in ("bins", "bins10")
+        """The uncertainty map is the entropy of the distribution."""
+        return self.distribution
 
 
 def model_infos() -> list[ModelInfo]:
@@ -109,7 +113,7 @@ def model_infos() -> list[ModelInfo]:
         except WeightsNotFound:
             source, present = "", False
         rows.append(ModelInfo(spec.name, spec.kind, spec.net_size, spec.summary, spec.aliases, spec.hub_repo,
-                              present, source))
+                              spec.prototype.predicts_distribution, present, source))
     return sorted(rows, key=lambda m: (m.name != FLAGSHIP, not m.weights, m.name))
 
 
@@ -398,10 +402,8 @@ def scores(output: Image.Image, truth: Image.Image) -> dict:
     """PSNR (dB), AuC (0..1) and colourfulness of an output against the colour
     original, both scaled to at most SCORE_MAX pixels on the long side."""
     o, g = (to_tensor(np.asarray(downscale(im, SCORE_MAX).convert("RGB"))) for im in (output, truth))
-    _, ab_o = lab_batch(o)
-    _, ab_g = lab_batch(g)
-    return {"psnr": float(psnr(o, g)[0]), "auc": float(auc(ab_accuracy_curve(ab_o, ab_g))[0]),
-            "colorfulness": float(colorfulness(o)[0])}
+    values = score_images(o, truth_terms(g, rebalanced=False), ("psnr", "auc", "colorfulness"))
+    return {k: float(v[0]) for k, v in values.items()}
 
 
 # --------------------------------------------------------------------------
@@ -531,7 +533,7 @@ def _card_text(info: ModelInfo) -> str:
         card = Path(info.source) / "README.md"
         if card.is_file():
             text = card.read_text(encoding="utf-8", errors="replace")
-        elif info.hub_repo:
+        else:
             try:
                 from huggingface_hub import constants, hf_hub_download
 
@@ -559,9 +561,8 @@ def about_markdown(name: str) -> str:
         return f"Unknown model `{name}`."
     lines = [f"### {info.name}" + (" — the flagship" if info.name == FLAGSHIP else ""), "", info.summary, "",
              f"- output: **{info.kind}** at {info.net_size}×{info.net_size} px"
-             + (f" · aliases: {', '.join(info.aliases)}" if info.aliases else "")]
-    if info.hub_repo:
-        lines.append(f"- Hub repository: `{info.hub_repo}`")
+             + (f" · aliases: {', '.join(info.aliases)}" if info.aliases else ""),
+             f"- Hub repository: `{info.hub_repo}`"]
     if not info.weights:
         lines += ["", "**No trained weights for this model are available here yet**, so it cannot run."]
         return "\n".join(lines)

@@ -20,8 +20,11 @@ TEMP=${TEMP:-0.38}
 EVAL_LIMIT=${EVAL_LIMIT:-300}  # evenly spaced val-broad photos (all 851: EVAL_LIMIT=0)
 EVAL=(--data ../shared/data/val-broad.tar --models lite0-unet --threads "${THREADS:-1}")
 [ "$EVAL_LIMIT" -gt 0 ] && EVAL+=(--limit "$EVAL_LIMIT")
+# The recipe every arm shares, pinned here so that later changes to the config (the long
+# run went on at lambda 0.95) do not move the arms: each differs from it in one setting.
+PIN="--set loss.rebalance_lambda=0.9 --set optim.encoder_lr_scale=0.1 --set data.crop=160"
 declare -A ARM=(
-  [base]=""                                       # the config as it is: crop 160, lambda 0.9, encoder at 0.1x
+  [base]=""                                       # the pinned recipe: crop 160, lambda 0.9, encoder at 0.1x
   [crop128]="--set data.crop=128"
   [norebal]="--set loss.rebalance_lambda=1.0"     # lambda 1: uniform weights, no rebalancing
   [enclr002]="--set optim.encoder_lr_scale=0.02"
@@ -53,17 +56,19 @@ c.pop('confidence_fade', None); json.dump(c, open(p, 'w'), indent=2)" "$run/weig
   echo "== $a $(date -u +%FT%TZ)"
   if [ -n "${EVAL_ONLY:-}" ]; then
     COLORCORE_WEIGHTS="$run/weights" $PY -m colorcore evaluate "${EVAL[@]}" --out "results/ablations/$a" \
+      && cp "$run/train_log.csv" "results/ablations/$a/train_log.csv" \
       || echo "!! $a failed"
     continue
   fi
   rm -rf "$run" && mkdir -p "$run"
   # shellcheck disable=SC2086  # the arm's settings are several words
   OMP_NUM_THREADS=${THREADS:-1} $PY -m colorcore train --config configs/lite0-unet.toml --init-weights "$INIT" \
-      --fine-tune --steps "$STEPS" --out "$run" --set train.ema=0 --set train.val_every=0 ${ARM[$a]} \
+      --fine-tune --steps "$STEPS" --out "$run" --set train.ema=0 --set train.val_every=0 $PIN ${ARM[$a]} \
       >"$run/stdout.log" 2>&1 \
     && $PY -m colorcore export --config configs/lite0-unet.toml --run "$run" --out "$run/weights/lite0-unet" \
       --temperature "$TEMP" --hardware "ablation arm $a: ${ARM[$a]:-the config}" \
     && COLORCORE_WEIGHTS="$run/weights" $PY -m colorcore evaluate "${EVAL[@]}" --out "results/ablations/$a" \
+    && cp "$run/train_log.csv" "results/ablations/$a/train_log.csv" \
     || echo "!! $a failed, see $run/stdout.log"
 done
 echo "== done $(date -u +%FT%TZ)"

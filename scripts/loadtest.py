@@ -29,8 +29,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
-import platform
 import random
 import re
 import shlex
@@ -48,6 +46,7 @@ for _folder in (ROOT, ROOT / "tests"):  # colorcore, and the test helpers it dri
     if str(_folder) not in sys.path:
         sys.path.insert(0, str(_folder))
 
+from colorcore.provenance import load_average, machine, machine_line  # noqa: E402
 from servers import DemoProcess, Outcome, colorize_http, detail, write_random_weights  # noqa: E402
 
 
@@ -347,16 +346,8 @@ def burst_photo(side: int = 1600) -> Job:
 # Report
 
 
-def load_average() -> str:
-    try:
-        return " / ".join(f"{x:.1f}" for x in os.getloadavg())
-    except OSError:
-        return "?"
-
-
-def machine_note() -> str:
-    return (f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPU cores, "
-            f"Python {platform.python_version()}")
+def load_line(load: list[float] | None) -> str:
+    return " / ".join(f"{x:.1f}" for x in load) if load else "?"
 
 
 def report(args, command: str, load: LoadResult, burst: BurstResult | None, memory: dict, server_log: str,
@@ -368,8 +359,8 @@ def report(args, command: str, load: LoadResult, burst: BurstResult | None, memo
     lines = [
         "# Load test: the Gradio demo under concurrent good and bad requests", "",
         f"Command (from the repository root): `{command}`", "",
-        f"Machine: {machine_note()}; load average (1/5/15 min) {memory['load_before']} before the run, "
-        f"{memory['load_after']} after it.", "",
+        f"Machine: {machine_line(machine())}; load average (1/5/15 min) {load_line(memory['load_before'])} "
+        f"before the run, {load_line(memory['load_after'])} after it.", "",
         *([args.note, ""] if args.note else []),
         f"Model: `{resolve(args.model)}` (`--model {args.model}`) with "
         f"{'its trained weights' if args.trained else 'random weights (same architecture and speed as trained ones)'}; "

@@ -1,6 +1,7 @@
-"""The demo as a real server for the tests and the load test (scripts/loadtest.py):
-`python demo/app.py` in a subprocess on a free port, offline, with its own temp
-folders, on throw-away weights. One implementation for all of them."""
+"""The demo and the dashboard as real servers, for the tests, the load test
+(scripts/loadtest.py) and the dashboard's screenshots (scripts/dashboard_screenshots.py):
+`python demo/app.py` or `streamlit run dashboard/app.py` in a subprocess on a free port,
+offline, with its own temp folders, on throw-away weights. One implementation for all."""
 from __future__ import annotations
 
 import json
@@ -20,6 +21,44 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+class DashboardProcess:
+    """`streamlit run dashboard/app.py` on 127.0.0.1:port in its own process group, with
+    `env` as its environment; stop() ends it and only it."""
+
+    def __init__(self, port: int, env: dict, timeout: float = 90):
+        import urllib.request
+
+        self.port, self.url = port, f"http://127.0.0.1:{port}"
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"), "--server.headless", "true",
+             "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+             "--server.fileWatcherType", "none"],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True)
+        end = time.time() + timeout
+        while time.time() < end:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"streamlit exited with {self.proc.returncode}")
+            try:
+                with urllib.request.urlopen(self.url + "/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.5)
+        self.stop()
+        raise TimeoutError(f"streamlit did not answer on {self.url} within {timeout:.0f} s")
+
+    def stop(self) -> None:
+        import signal
+
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
 
 
 def write_random_weights(folder: Path, names: tuple[str, ...] | None = None, skip: tuple[str, ...] = (),

@@ -24,7 +24,7 @@ def weights_root(tmp_path, monkeypatch):
         for step, loss in zip(range(7, 77, 7), (3, 2, 1.5, 1.2, 1.1, 1.0, 0.9, 0.8, 0.5, 0.5)):
             w.writerow([step, loss, "", "", ""])
         w.writerow([77, 0.5, 21.5, 12.0, 0.88])
-    monkeypatch.setattr(card, "REPO_WEIGHTS", tmp_path / "weights")
+    monkeypatch.setenv("COLORCORE_REPO_WEIGHTS", str(tmp_path / "weights"))
     return tmp_path
 
 
@@ -54,6 +54,7 @@ def test_card_has_hugging_face_front_matter_and_measured_numbers(weights_root):
     assert "History: Loss changed at step 40." in text
     assert "Shipped weights: the exponential moving average of the training weights (decay 0.9" in text
     assert "mean 0.5 over the last 20% of logged steps against 0.65 over the 20% before (-23.1%)" in text
+    assert f"## Limits\n\n- {get_spec('regression-l2').prototype.limitation}\n" in text  # the net's own words
 
 
 def test_card_never_quotes_numbers_of_random_weights(weights_root):

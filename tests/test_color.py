@@ -44,17 +44,34 @@ def test_colour_conversions_are_differentiable():
     assert torch.isfinite(rgb.grad).all() and rgb.grad.abs().sum() > 0
 
 
+def test_the_srgb_curve_and_lab_companding_invert_each_other():
+    x = torch.linspace(0, 1, 1001, dtype=torch.float64)
+    assert torch.allclose(color.linear_to_srgb(color.srgb_to_linear(x)), x, atol=1e-12)
+    assert torch.allclose(color.lab_finv(color.lab_f(x)), x, atol=1e-12)
+    L = torch.linspace(0, 100, 101, dtype=torch.float64)
+    assert torch.allclose(color.lightness_from_luminance(color.luminance_from_lightness(L)), L, atol=1e-9)
+    # the sRGB curve against its definition at two points, one per segment
+    assert abs(float(color.srgb_to_linear(torch.tensor(0.5, dtype=torch.float64))) - 0.214041) < 1e-6
+    assert abs(float(color.srgb_to_linear(torch.tensor(0.02, dtype=torch.float64))) - 0.02 / 12.92) < 1e-12
+
+
 def test_gray_rgb_from_l_inverts_lightness():
     L = torch.linspace(0, 100, 101).view(1, 1, 1, -1)
     gray = color.gray_rgb_from_l(L).expand(1, 3, 1, 101)
     assert torch.allclose(color.rgb_to_lab(gray)[:, 0], L[:, 0], atol=0.01)
 
 
-def test_fit_to_gamut_keeps_lightness_and_only_touches_out_of_gamut_pixels():
+def test_chroma_fit_keeps_lightness_and_only_touches_out_of_gamut_pixels():
+    from colorcore.gamut_fit import chroma_fit, lab_to_linear, outside_srgb
+
     L = torch.tensor([50.0, 50.0, 97.0, 3.0]).view(1, 1, 1, 4)
     ab = torch.tensor([[10.0, 90.0, 60.0, -50.0], [10.0, -100.0, 60.0, 40.0]]).view(1, 2, 1, 4)
-    fitted = color.fit_to_gamut(L, ab)
-    assert torch.allclose(fitted[..., 0], ab[..., 0])  # in gamut: untouched
+    Ln, an, bn = (t.reshape(-1).numpy() for t in (L, ab[:, 0], ab[:, 1]))
+    outside = outside_srgb(lab_to_linear(Ln, an, bn))
+    assert outside.tolist() == [False, True, True, True]  # in gamut: untouched
+    scale = np.ones_like(Ln)
+    scale[outside] = chroma_fit(Ln[outside], an[outside], bn[outside])
+    fitted = ab * torch.from_numpy(scale).view(1, 1, 1, 4)
     rgb = color.lab_to_rgb_unclipped(torch.cat([L, fitted], 1))
     assert rgb.min() > -1e-3 and rgb.max() < 1 + 1e-3
     assert torch.allclose(color.rgb_to_lab(rgb.clamp(0, 1))[:, 0], L[:, 0], atol=0.05)

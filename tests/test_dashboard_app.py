@@ -37,7 +37,7 @@ def fake_weights(tmp_path_factory):
 def env(monkeypatch, fake_weights):
     """Only the fake weights are visible; one torch thread; caches empty."""
     monkeypatch.setenv("COLORCORE_WEIGHTS", str(fake_weights))
-    monkeypatch.setattr(hub, "REPO_WEIGHTS", fake_weights / "no-repo-weights")
+    monkeypatch.setenv("COLORCORE_REPO_WEIGHTS", str(fake_weights / "no-repo-weights"))
     monkeypatch.setenv("COLORCORE_DASHBOARD_THREADS", "1")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.delenv("COLORCORE_RESULTS", raising=False)
@@ -301,27 +301,18 @@ def test_pages_on_the_repository(monkeypatch, page):
 def server(fake_weights, tmp_path_factory):
     """`streamlit run dashboard/app.py` on the synthetic workbench, on a free port."""
     import os
-    import signal
-    import subprocess
-    import sys
 
-    from dashboard.screenshots import free_port, wait_healthy
+    from servers import DashboardProcess, free_port
 
     root = sample.write_sample(tmp_path_factory.mktemp("served"))
-    port = free_port()
     env = {**os.environ, "COLORCORE_ROOT": str(root), "COLORCORE_WEIGHTS": str(fake_weights), "HF_HUB_OFFLINE": "1",
            "COLORCORE_DASHBOARD_THREADS": "1"}
     env.pop("COLORCORE_RESULTS", None)
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", APP, "--server.headless", "true",
-                             "--server.port", str(port), "--server.address", "127.0.0.1",
-                             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True)
+    server = DashboardProcess(free_port(), env)
     try:
-        wait_healthy(port, proc)
-        yield f"http://127.0.0.1:{port}"
+        yield server.url
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)  # the server this fixture started
-        proc.wait(timeout=20)
+        server.stop()
 
 
 @pytest.mark.skipif(not Path("/usr/bin/chromium").is_file(), reason="Debian's chromium is not installed")

@@ -26,7 +26,6 @@ from gradio_client.exceptions import AppError
 from PIL import Image
 
 import colorcore.io
-from colorcore import hub
 from colorcore.io import ImageError
 from colorcore.models import all_specs, get_spec
 from colorcore.png_stamp import read_stamp
@@ -59,7 +58,7 @@ def shipped_defaults(weights: Path, name: str) -> dict:
     (not through colorcore), or the model's own where it says nothing."""
     config = json.loads((weights / name / "config.json").read_text())
     model = get_spec(name).build_for_weights()
-    temperature = config.get("temperature", model.default_temperature) if get_spec(name).kind != "ab" else None
+    temperature = config.get("temperature", model.default_temperature) if model.predicts_distribution else None
     return {"temperature": temperature, "vividness": config.get("vividness", 1.0)}
 
 
@@ -133,7 +132,7 @@ def _scramble(png: bytes) -> bytes:
 
 
 def lightness_of(path) -> np.ndarray:
-    from colorcore.pipeline import lightness
+    from colorcore.render import lightness
 
     return lightness(np.asarray(Image.open(path).convert("RGB")))[0, 0].numpy()
 
@@ -690,7 +689,7 @@ def test_the_demo_has_its_own_lower_pixel_limit(engine):
     buf = io.BytesIO()
     Image.new("1", (6300, 6300)).save(buf, "PNG")
     assert len(buf.getvalue()) < 8000
-    assert engine.MAX_PIXELS < 6300 * 6300 <= colorcore.io.MAX_PIXELS
+    assert engine.MAX_PIXELS < 6300 * 6300 <= colorcore.io.default_max_pixels()
     with pytest.raises(ImageError, match="6300x6300 pixels is over the limit of 16 megapixels"):
         engine.decode(buf.getvalue(), "scan.png")
 
@@ -753,7 +752,7 @@ def test_a_model_without_weights_is_a_message_not_a_crash(tmp_path, monkeypatch)
     from demo import app
     from demo import engine as E
 
-    monkeypatch.setattr(hub, "REPO_WEIGHTS", tmp_path / "no-shipped-weights")  # as if none were shipped
+    monkeypatch.setenv("COLORCORE_REPO_WEIGHTS", str(tmp_path / "no-shipped-weights"))  # as if none were shipped
     monkeypatch.setattr(E, "CACHE", tmp_path / "cache")  # the example photos
     E._models.clear()
     with pytest.raises(E.DemoError, match="'vae' has no trained weights here yet") as err:
@@ -781,21 +780,24 @@ def test_examples_are_written_outside_the_repository(tmp_path, monkeypatch):
     assert not list((ROOT / "demo").glob("*.png"))
 
 
-def test_space_card_matches_the_registry():
-    """demo/README.md is the Space's README: its front matter names the app, the hardware
-    and every model's Hub repo (regenerate with `python demo/publish.py --update-card`)."""
+def test_space_card_is_written_at_publish_time(tmp_path, monkeypatch):
+    """The Space's README.md is demo/README.md with front matter that demo/publish.py adds
+    from gradio and the registry: the Hub repo of each shipped model (weights/<name>/).
+    Nothing a new model would make stale is committed, so none needs regenerating."""
     import gradio
     import yaml
 
     from demo import publish
 
-    text = (ROOT / "demo" / "README.md").read_text()
-    assert text == publish.render_card(text), "run: python demo/publish.py --update-card"
-    front = yaml.safe_load(text.split("---\n")[1])
-    assert front["sdk"] == "gradio" and front["app_file"] == "demo/app.py"
-    assert front["sdk_version"] == gradio.__version__ and front["suggested_hardware"]
-    assert sorted(front["models"]) == sorted(s.hub_repo for s in all_specs() if s.hub_repo)
-    assert (ROOT / front["app_file"]).is_file()
+    committed = yaml.safe_load((ROOT / "demo" / "README.md").read_text().split("---\n")[1])
+    assert not {"sdk_version", "models", "preload_from_hub"} & set(committed)
+    monkeypatch.setenv("COLORCORE_REPO_WEIGHTS", str(servers.write_random_weights(tmp_path, names=("vae", "eccv16"))))
+    front = yaml.safe_load(publish.render_card().split("---\n")[1])
+    assert {k: front[k] for k in committed} == committed
+    assert front["sdk"] == "gradio" and (ROOT / front["app_file"]).is_file() and front["suggested_hardware"]
+    assert front["sdk_version"] == gradio.__version__
+    assert front["models"] == ["colorcore/eccv16", "colorcore/vae"]
+    assert front["preload_from_hub"] == [f"colorcore/{n} config.json,model.safetensors" for n in ("eccv16", "vae")]
 
 
 def test_space_staging(tmp_path):

@@ -147,12 +147,12 @@ def test_hub_cache_offline(use_weights, tmp_path):
     photo = tmp_path / "photo.png"
     gradient_photo(50, 40).convert("L").save(photo)
     code = (
-        "import colorcore, colorcore.hub as hub, pathlib\n"
-        "hub.REPO_WEIGHTS = pathlib.Path('/nonexistent')\n"
+        "import colorcore\n"
         "c = colorcore.load_colorizer('default', device='cpu')\n"
         f"print(c.source); print(c.colorize({str(photo)!r}).size)\n"
     )
-    env = {**os.environ, "HF_HOME": str(tmp_path / "hf"), "HF_HUB_OFFLINE": "1", "COLORCORE_WEIGHTS": ""}
+    env = {**os.environ, "HF_HOME": str(tmp_path / "hf"), "HF_HUB_OFFLINE": "1", "COLORCORE_WEIGHTS": "",
+           "COLORCORE_REPO_WEIGHTS": "/nonexistent"}
     env.pop("HF_HUB_CACHE", None)
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr

@@ -1,6 +1,9 @@
 """The model zoo: every registered net runs at two sizes and decodes to sane ab,
 every config trains for one step, and the classic architectures keep the
-properties of their papers (PatchGAN receptive field, pix2pix init, ECCV16 size)."""
+properties of their papers (PatchGAN receptive field, pix2pix init, ECCV16 size).
+
+check_net, check_frozen and check_training_step are what every model must pass;
+tests/test_add_model.py runs them on a model added the way a new one is."""
 from __future__ import annotations
 
 import inspect
@@ -12,7 +15,7 @@ import torch
 
 from colorcore.losses import build_objective
 from colorcore.models import all_specs, get_spec
-from colorcore.train import load_config
+from colorcore.config import load_config
 
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,11 +34,13 @@ def n_params(model) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-@pytest.mark.parametrize("spec", SPECS, ids=[s.name for s in SPECS])
-def test_forward_and_predict(spec):
+def check_net(spec):
+    """The net runs at its own size and another, keeps the aspect ratio, decodes to sane
+    ab, and is what the registry says (kind, Hub repo) and the demo shows (an entropy
+    exactly where it predicts a distribution)."""
     torch.manual_seed(0)
     model = build(spec).eval()
-    assert model.kind == spec.kind
+    assert model.kind == spec.kind and model.limitation
     assert spec.hub_repo == f"colorcore/{spec.name}"
     assert spec.summary and "\n" not in spec.summary
     for h, w in [(spec.net_size, spec.net_size), (96, 160)]:
@@ -51,6 +56,12 @@ def test_forward_and_predict(spec):
         ab = pred["ab"]
         assert ab.shape == (2, 2, oh, ow)
         assert torch.isfinite(ab).all() and ab.abs().max() <= 130
+        assert ("entropy" in pred) is model.predicts_distribution
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=[s.name for s in SPECS])
+def test_forward_and_predict(spec):
+    check_net(spec)
 
 
 def test_zoo_weights_stay_small():
@@ -59,18 +70,17 @@ def test_zoo_weights_stay_small():
     assert sum(sizes.values()) * 2 < 150e6
 
 
-@pytest.mark.parametrize("path", CONFIGS, ids=[p.stem for p in CONFIGS])
-def test_one_training_step(path):
+def check_training_step(path: Path):
+    """The config names its model and run folder after itself, and one step of its
+    objective gives every parameter a gradient and changes it."""
     torch.manual_seed(0)
     cfg = load_config(path)
-    spec = get_spec(cfg["model"])
-    assert cfg["train"]["out"] == f"runs/{path.stem}" and spec.name == path.stem
-    assert cfg["data"]["crop"] <= 160
-    model = build(spec, **cfg["model_options"]).train()
-    loss = cfg["loss"]
-    objective = build_objective(loss["name"], model, **{k: v for k, v in loss.items() if k != "name"})
-    opt = torch.optim.AdamW(model.parameters(), lr=float(cfg["optim"].get("lr", 2e-4)),
-                            betas=tuple(cfg["optim"].get("betas", (0.9, 0.999))))
+    spec = get_spec(cfg.model)
+    assert cfg.train.out == f"runs/{path.stem}" and spec.name == path.stem
+    assert cfg.data.crop <= 160
+    model = build(spec, **cfg.model_options).train()
+    objective = build_objective(cfg.loss["name"], model, **cfg.objective_options())
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.optim.lr, betas=cfg.optim.betas)
     size = 64
     L = torch.rand(2, 1, size, size) * 100
     ab = (torch.rand(2, 2, size, size) - 0.5) * 120
@@ -86,7 +96,7 @@ def test_one_training_step(path):
     assert changed == len(before)
     if objective.discriminator is not None:
         disc = objective.discriminator.train()
-        d_opt = torch.optim.Adam(disc.parameters(), lr=float(cfg["optim"]["lr"]), betas=(0.5, 0.999))
+        d_opt = torch.optim.Adam(disc.parameters(), lr=cfg.optim.lr, betas=(0.5, 0.999))
         d_before = [p.detach().clone() for p in disc.parameters()]
         d_terms = objective.discriminator_loss(model, L, ab)
         assert torch.isfinite(d_terms["total"])
@@ -96,7 +106,15 @@ def test_one_training_step(path):
         assert all(not torch.equal(a, p) for a, p in zip(d_before, disc.parameters()))
 
 
+@pytest.mark.parametrize("path", CONFIGS, ids=[p.stem for p in CONFIGS])
+def test_one_training_step(path):
+    check_training_step(path)
+
+
 def test_every_zoo_model_has_a_config():
+    """The rule for every registered model: its file and its configs/<name>.toml, nothing
+    more. Shipped weights are not required: tests export random ones where they need
+    weights (tests/servers.write_random_weights), and a model without any is listed as such."""
     stems = {p.stem for p in CONFIGS}
     assert {s.name for s in SPECS} <= stems
 
@@ -164,6 +182,17 @@ def test_eccv16_full_width_is_the_original_size():
     assert len(dilated) == 6
 
 
+def test_the_registry_reads_the_kind_off_a_weightless_net():
+    """register() takes no kind: a spec's kind is its net's own, read off a build on the
+    meta device with the registered options (so trio.py's per-instance head counts)."""
+    from colorcore.models import register
+
+    assert "kind" not in inspect.signature(register).parameters
+    for spec in SPECS:
+        assert all(p.is_meta for p in spec.prototype.parameters()), spec.name
+    assert [get_spec(n).kind for n in ("regression-l2", "classification", "unet-bins10")] == ["ab", "bins", "bins10"]
+
+
 def test_trio_shares_one_backbone():
     models = {n: get_spec(n).build() for n in ("regression-l2", "classification", "classification-rebal")}
     assert len({type(m) for m in models.values()}) == 1
@@ -184,8 +213,7 @@ def test_any_size_from_32():
         assert oh in (37, math.ceil(37 / 4)) and ow in (53, math.ceil(53 / 4)), (name, out.shape)
 
 
-@pytest.mark.parametrize("spec", SPECS, ids=[s.name for s in SPECS])
-def test_frozen_net_matches_eager(spec):
+def check_frozen(spec):
     """The traced, frozen copy that load_colorizer uses on CPU gives the eager
     output for any batch size, and train() drops it (its weights go stale)."""
     torch.manual_seed(0)
@@ -212,6 +240,11 @@ def test_frozen_net_matches_eager(spec):
     assert ("_frozen" in model.__dict__) != model.stochastic
     model.train()
     assert "_frozen" not in model.__dict__
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=[s.name for s in SPECS])
+def test_frozen_net_matches_eager(spec):
+    check_frozen(spec)
 
 
 def test_flagship_upblock_is_upsample_concat_fuse():

@@ -8,7 +8,7 @@ from PIL import Image
 import colorcore
 from colorcore.color import gray_rgb_from_l, rgb_to_lab
 from colorcore.models import all_specs
-from colorcore.pipeline import lightness, render_srgb8
+from colorcore.render import lightness, render_srgb8
 from conftest import gradient_photo
 
 
@@ -57,6 +57,24 @@ def test_predict_runs_at_the_net_resolution_and_exposes_the_distribution(flagshi
     assert out["ab"].shape == (2, 2, q, q) and out["entropy"].shape == (2, q, q)
     batch = flagship.colorize_tensor(L)
     assert batch["rgb"].shape == (2, 3, 300, 170)
+
+
+def test_what_evaluate_scores_is_what_a_user_downloads(flagship):
+    """One render step: the batched path (evaluate, tune) gives the very pixels that
+    colorize() (the CLI, the demo) gives, for colour and gray photos alike, and the
+    gray reference row is a vividness-0 colorization."""
+    from colorcore.render import render_gray
+
+    for photo in (gradient_photo(96, 72, seed=5), gradient_photo(64, 80, seed=6).convert("L")):
+        rgb8 = np.asarray(photo.convert("RGB"))
+        L = lightness(rgb8)
+        batch = flagship.colorize_tensor(L, seed=0)["rgb"][0]
+        as_user = np.asarray(flagship.colorize(photo, seed=0))
+        assert np.array_equal(torch.round(batch * 255).to(torch.uint8).permute(1, 2, 0).numpy(), as_user)
+        assert torch.equal(batch, torch.round(batch * 255) / 255)  # on the 8-bit levels
+        gray = render_gray(L)[0]
+        assert np.array_equal(torch.round(gray * 255).to(torch.uint8).permute(1, 2, 0).numpy(),
+                              np.asarray(flagship.colorize(photo, vividness=0)))
 
 
 def test_the_net_resolution_can_be_overridden_at_load():

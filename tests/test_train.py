@@ -1,7 +1,9 @@
 """The training loop: steps, logs, checkpoints, resume, the GAN's two optimisers,
 and two DistributedDataParallel processes that must end with identical weights."""
 import csv
+import json
 import socket
+from contextlib import nullcontext
 from pathlib import Path
 
 import pytest
@@ -10,7 +12,8 @@ import torch.distributed as dist
 import torch.multiprocessing as mp
 from safetensors.torch import load_file, save_file
 
-from colorcore.train import Trainer, load_config, main as train_main
+from colorcore.config import apply_overrides, load_config
+from colorcore.train import Trainer, main as train_main
 from conftest import gradient_photo
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,14 +29,14 @@ def photo_folder(tmp_path_factory):
 
 def tiny_config(model: str, photos: Path, tmp: Path, steps: int = 4, options: dict | None = None, **train) -> Path:
     cfg = load_config(ROOT / "configs" / f"{model}.toml")
-    lines = [f'model = "{cfg["model"]}"', "[model_options]"] + [f"{k} = {v!r}" for k, v in (options or {}).items()]
+    lines = [f'model = "{cfg.model}"', "[model_options]"] + [f"{k} = {v!r}" for k, v in (options or {}).items()]
     lines += ["[loss]"]
-    lines += [f"{k} = {v!r}" if not isinstance(v, str) else f'{k} = "{v}"' for k, v in cfg["loss"].items()]
+    lines += [f"{k} = {v!r}" if not isinstance(v, str) else f'{k} = "{v}"' for k, v in cfg.loss.items()]
     lines += ["[data]", f'train = "{photos}"', f'val = "{photos}"', "crop = 32", "batch = 4", "workers = 0",
               "[optim]", "lr = 1e-3", "warmup = 2", "[train]"]
     settings = {"steps": steps, "seed": 1, "log_every": 2, "val_every": 2, "val_images": 3, "ckpt_every": 2, **train}
     lines += [f"{k} = {v!r}" for k, v in settings.items()] + [f'out = "{tmp / "run"}"']
-    if cfg["loss"]["name"] == "pix2pix":
+    if cfg.loss["name"] == "pix2pix":
         lines.insert(lines.index("[optim]") + 1, "betas = [0.5, 0.999]")
     path = tmp / f"{model}.toml"
     path.write_text("\n".join(lines) + "\n")
@@ -157,6 +160,35 @@ def test_every_objective_trains_through_the_same_loop(model, photo_folder, tmp_p
     assert ("disc" in state) == (model == "pix2pix")
 
 
+def test_the_checkpoint_keeps_the_keys_that_resumes_read(photo_folder, tmp_path):
+    """Runs resume from checkpoints of earlier code, and earlier code from these."""
+    options = {"num_downs": 6, "ngf": 4, "ndf": 8}
+    config = tiny_config("pix2pix", photo_folder, tmp_path, steps=1, options=options, val_every=0, ema=0.9)
+    state = torch.load(train_main(str(config), device="cpu") / "last.pt", weights_only=True)
+    assert list(state) == ["model", "opt", "step", "epoch", "torch_rng", "disc", "d_opt",
+                           "ema", "ema_updates", "ema_ramp"]
+
+
+def test_the_gan_objective_steps_its_discriminator_with_its_own_optimiser():
+    from colorcore.losses import build_objective
+    from colorcore.models import get_spec
+
+    torch.manual_seed(0)
+    model = get_spec("pix2pix").build(num_downs=6, ngf=4, ndf=8)
+    objective = build_objective("pix2pix", model)
+    objective.setup(torch.device("cpu"), 1e-3, (0.5, 0.999), distributed=False)
+    objective.set_lr_factor(0.5)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    g_before = [p.detach().clone() for p in model.parameters()]
+    d_before = [p.detach().clone() for p in objective.discriminator.parameters()]
+    L, ab = torch.rand(2, 1, 64, 64) * 100, (torch.rand(2, 2, 64, 64) - 0.5) * 120
+    terms = objective.train_step(model, L, ab, opt, nullcontext())
+    assert list(terms) == ["total", "g_gan", "l1", "d_loss"]
+    assert all(not torch.equal(a, p) for a, p in zip(g_before, model.parameters()))
+    assert all(not torch.equal(a, p) for a, p in zip(d_before, objective.discriminator.parameters()))
+    assert objective.state()["d_opt"]["param_groups"][0]["lr"] == 5e-4
+
+
 def _ddp_worker(rank: int, world: int, port: int, config: str, out: str):
     import os
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
@@ -229,6 +261,18 @@ def test_a_fresh_run_ramps_its_weight_average_and_a_start_from_weights_does_not(
     shutil.rmtree(run)
     train_main(str(config), steps=4, device="cpu", init_weights=str(tmp_path / "w"))
     assert torch.load(run / "last.pt", weights_only=True)["ema_ramp"] is False
+
+
+def test_export_names_the_run_history_and_the_card_quotes_it(photo_folder, tmp_path):
+    from colorcore.card import run_history
+    from colorcore.export import main as export_main
+
+    config = tiny_config("classification", photo_folder, tmp_path, steps=1, val_every=0)
+    export_main(str(config), out=str(tmp_path / "w"), run=str(train_main(str(config), device="cpu")))
+    meta = json.loads((tmp_path / "w" / "config.json").read_text())
+    assert meta["history_file"] == "results/history/classification.md" and "history" not in meta
+    text = (ROOT / meta["history_file"]).read_text().split("\n", 2)[2]  # below the title
+    assert run_history(meta) == " ".join(text.split()) + " (`results/history/classification.md` in the repository)"
 
 
 def test_export_ships_the_log_only_up_to_the_checkpoint_step(tmp_path):
@@ -311,7 +355,6 @@ def test_a_fine_tune_starts_a_new_run_from_weights(photo_folder, tmp_path):
     state = torch.load(run / "last.pt", weights_only=True)
     assert state["step"] == 2 and state["ema_ramp"] is False
     # the shipped config keeps the start's budget, so the totals count both runs
-    import json
     from colorcore.provenance import training_budget
     export_main(str(config), out=str(tmp_path / "w2"), run=str(run))
     cfg = json.loads((tmp_path / "w2" / "config.json").read_text())
@@ -320,12 +363,11 @@ def test_a_fine_tune_starts_a_new_run_from_weights(photo_folder, tmp_path):
 
 
 def test_set_overrides_one_setting_and_names_a_bad_one():
-    from colorcore.train import apply_overrides
-
     cfg = load_config(ROOT / "configs" / "lite0-unet.toml")
-    apply_overrides(cfg, ["data.crop=128", "loss.rebalance_lambda=1.0", 'data.train="x.tar"', "data.scale=[0.5, 1.0]"])
-    assert cfg["data"]["crop"] == 128 and cfg["loss"]["rebalance_lambda"] == 1.0
-    assert cfg["data"]["train"] == "x.tar" and cfg["data"]["scale"] == [0.5, 1.0]
-    for bad in ["crop=128", "nosuch.crop=1", "data.crop", "data.crop=not toml"]:
+    cfg = apply_overrides(cfg, ["data.crop=128", "loss.rebalance_lambda=1.0", 'data.train="x.tar"',
+                                "data.scale=[0.5, 1.0]"])
+    assert cfg.data.crop == 128 and cfg.loss["rebalance_lambda"] == 1.0
+    assert cfg.data.train == "x.tar" and cfg.data.scale == (0.5, 1.0)
+    for bad in ["crop=128", "nosuch.crop=1", "data.crop", "data.crop=not toml", "data.nosuch=1", "data.crop=1.5"]:
         with pytest.raises(ValueError, match="--set"):
             apply_overrides(cfg, [bad])

@@ -2,18 +2,35 @@
 decoding of its raw output (ab regression, a distribution over the ab gamut, or
 10 bins per channel) into ab values.
 
-A subclass only builds layers and maps normalised L to its raw output.
+A subclass only builds layers, maps normalised L to its raw output and says its
+kind; what follows from the kind (how it decodes, whether a temperature applies,
+what it cannot do) is here, so that the registry, the demo and the model cards
+ask the net instead of keeping their own tables. A net of a new kind overrides
+decode, num_outputs, max_entropy, predicts_distribution and limitation.
 """
 from __future__ import annotations
 
 import copy
 import math
 import warnings
+from typing import Callable
 
 import torch
 from torch import nn
 
 from ..color import AB_SCALE, annealed_probs, decode_bins, default_gamut, entropy
+
+
+# What each kind of output cannot do, in a sentence for the model card's Limits.
+LIMITATIONS = {
+    "bins": "It predicts a distribution over 229 ab bins at a coarse resolution; colour can bleed "
+            "across edges the coarse grid cannot see. The annealed-mean temperature trades "
+            "vividness (low T) against safety (high T).",
+    "bins10": "a and b are predicted independently (10 bins each), so it cannot express that a "
+              "pixel is either blue or orange: joint colours can come out as their average.",
+    "ab": "A regression output averages plausible colours: expect desaturated, brownish results "
+          "where the colour is ambiguous.",
+}
 
 
 class ColorNet(nn.Module):
@@ -32,19 +49,33 @@ class ColorNet(nn.Module):
     def forward(self, l: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def predict(self, L: torch.Tensor, temperature: float | None = None, seed: int | None = None) -> dict:
+    def predict(self, L: torch.Tensor, temperature: float | None = None, seed: int | None = None,
+                graph: Callable[..., torch.Tensor] | None = None) -> dict:
         """L (B, 1, H, W) in [0, 100] -> {"ab": (B, 2, h, w) in Lab units} plus,
         for bin models, "entropy" (B, h, w) of the predicted distribution.
-        The output may be smaller than the input (the pipeline upsamples)."""
-        out = self.forward_for_inference(self.normalize_l(L))
+        The output may be smaller than the input (the pipeline upsamples).
+        graph: another implementation of inference_graph (an ONNX Runtime session,
+        colorcore.onnx_runtime), called with inference_inputs; the decoding stays this one."""
+        inputs = self.inference_inputs(self.normalize_l(L), seed)
+        out = graph(**inputs) if graph is not None else self.forward_for_inference(**inputs)
         return self.decode(out, self.default_temperature if temperature is None else temperature)
 
-    def forward_for_inference(self, l: torch.Tensor) -> torch.Tensor:
-        """forward(), through the frozen copy that freeze() made, if any."""
+    def inference_inputs(self, l: torch.Tensor, seed: int | None = None) -> dict[str, torch.Tensor]:
+        """The named inputs of inference_graph for normalised L: l alone; a stochastic net
+        adds the noise that seed draws, so that a traced or exported graph stays a pure function."""
+        return {"l": l}
+
+    def inference_graph(self, l: torch.Tensor) -> torch.Tensor:
+        """The raw output at inference (what decode reads): forward(); what freeze() traces
+        and colorcore.onnx_export exports."""
+        return self(l)
+
+    def forward_for_inference(self, **inputs: torch.Tensor) -> torch.Tensor:
+        """inference_graph(), through the frozen copy that freeze() made, if any."""
         frozen = self.__dict__.get("_frozen")
-        if frozen is None or l.shape[-2:] != self.__dict__["_frozen_size"]:  # traced at one size only
-            return self(l)
-        return frozen(l.contiguous(memory_format=torch.channels_last))
+        if frozen is None or inputs["l"].shape[-2:] != self.__dict__["_frozen_size"]:  # traced at one size only
+            return self.inference_graph(**inputs)
+        return frozen(inputs["l"].contiguous(memory_format=torch.channels_last))
 
     @torch.inference_mode()
     def freeze(self, size: int) -> None:
@@ -96,9 +127,24 @@ class ColorNet(nn.Module):
     def num_outputs(self) -> int:
         return {"ab": 2, "bins": default_gamut().size, "bins10": 20}[self.kind]
 
+    @property
+    def predicts_distribution(self) -> bool:
+        """A distribution over colours (the bin kinds), not ab itself: decoding anneals it
+        with a temperature, and its entropy says where the net is unsure."""
+        return self.kind != "ab"
+
+    @property
+    def limitation(self) -> str:
+        """What this kind of output cannot do (the model card's Limits)."""
+        return LIMITATIONS[self.kind]
+
 
 def init_normal(module: nn.Module, std: float = 0.02) -> None:
     """pix2pix-style init: conv weights N(0, std), norm weights N(1, std), biases 0."""
+    # On the meta device (ModelSpec.prototype) there is nothing to draw, and torch's first
+    # normal_ there takes over a second.
+    if any(p.is_meta for p in module.parameters()):
+        return
     for m in module.modules():
         if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
             nn.init.normal_(m.weight, 0.0, std)

@@ -99,9 +99,9 @@ class ECCV16(ColorNet):
         return self.model_out(self.body(l))
 
 
-@register("eccv16", net_size=224, kind="bins",
+@register("eccv16", net_size=224,
           summary="Zhang et al. ECCV 2016: VGG-style dilated net, rebalanced classification over "
                   "the ab gamut at 1/4 resolution, annealed mean (width 0.25)",
-          hub_repo="colorcore/eccv16", width=0.25)
+          width=0.25)
 def eccv16(width: float = 0.25) -> ECCV16:
     return ECCV16(width=width)

@@ -72,9 +72,8 @@ class Lite0UNet(ColorNet):
 # 192 px: the training photos have a short side of 160, so a 192-px view shows objects
 # near the scale the net learned them at, and runs faster than 256; `evaluate --net-size 256`
 # and `bench --net-size 256` make the comparison for any weights.
-@register("lite0-unet", net_size=192, kind="bins", aliases=("default",),
+@register("lite0-unet", net_size=192, aliases=("default",),
           summary="Flagship: ImageNet-pretrained EfficientNet-Lite0 encoder + U-Net decoder, "
-                  "distribution over the ab gamut at 1/4 resolution, annealed mean",
-          hub_repo="colorcore/lite0-unet")
+                  "distribution over the ab gamut at 1/4 resolution, annealed mean")
 def lite0_unet(pretrained: bool = True, decoder=(192, 128, 64)) -> Lite0UNet:
     return Lite0UNet(decoder=tuple(decoder), pretrained=pretrained)

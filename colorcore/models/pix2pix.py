@@ -115,9 +115,9 @@ class Pix2PixGenerator(ColorNet):
         return PatchDiscriminator(3, self.ndf)
 
 
-@register("pix2pix", net_size=128, kind="ab",
+@register("pix2pix", net_size=128,
           summary="pix2pix (Isola et al. 2017): U-Net-128 generator (ngf 16) with a 70x70 PatchGAN, "
                   "GAN + 100 * L1 on ab",
-          hub_repo="colorcore/pix2pix", num_downs=7, ngf=16)
+          num_downs=7, ngf=16)
 def pix2pix(num_downs: int = 7, ngf: int = 16, ndf: int = 64, use_dropout: bool = True) -> Pix2PixGenerator:
     return Pix2PixGenerator(num_downs=num_downs, ngf=ngf, ndf=ndf, use_dropout=use_dropout)

@@ -28,7 +28,7 @@ class TrioNet(ColorNet):
         super().__init__()
         if head not in HEADS:
             raise ValueError(f"head must be one of {sorted(HEADS)}, not {head!r}")
-        self.kind = head  # per instance: decode() reads it
+        self.kind = head  # per instance: decode() and the registry (ModelSpec.kind) read it
         self.body = ECCV16Body(width)
         self.head = nn.Conv2d(self.body.out_channels, self.num_outputs, 1)
 
@@ -39,20 +39,19 @@ class TrioNet(ColorNet):
 _COMMON = dict(net_size=128, width=0.25)
 
 
-@register("regression-l2", kind="ab", hub_repo="colorcore/regression-l2", head="ab", **_COMMON,
+@register("regression-l2", head="ab", **_COMMON,
           summary="Loss ablation: ECCV16-style backbone (width 0.25), ab regression with an L2 loss")
 def regression_l2(head: str = "ab", width: float = 0.25) -> TrioNet:
     return TrioNet(head=head, width=width)
 
 
-@register("classification", kind="bins", hub_repo="colorcore/classification", head="bins", **_COMMON,
+@register("classification", head="bins", **_COMMON,
           summary="Loss ablation: the same backbone, cross-entropy over the ab gamut bins, no rebalancing")
 def classification(head: str = "bins", width: float = 0.25) -> TrioNet:
     return TrioNet(head=head, width=width)
 
 
-@register("classification-rebal", kind="bins", hub_repo="colorcore/classification-rebal", head="bins",
-          **_COMMON,
+@register("classification-rebal", head="bins", **_COMMON,
           summary="Loss ablation: the same backbone, class-rebalanced cross-entropy (lambda 0.5) over the bins")
 def classification_rebal(head: str = "bins", width: float = 0.25) -> TrioNet:
     return TrioNet(head=head, width=width)

@@ -66,9 +66,9 @@ class UNetBins10(ColorNet):
         return torch.cat([self.head_a(x), self.head_b(x)], 1)
 
 
-@register("unet-bins10", net_size=128, kind="bins10",
+@register("unet-bins10", net_size=128,
           summary="U-Net (4 downsamplings, BN+ReLU, base width 16) classifying a and b into 10 bins "
                   "each, class-rebalanced per channel",
-          hub_repo="colorcore/unet-bins10", base=16)
+          base=16)
 def unet_bins10(base: int = 16, depth: int = 4) -> UNetBins10:
     return UNetBins10(base=base, depth=depth)

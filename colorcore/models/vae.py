@@ -12,8 +12,10 @@
 Contract with `VAELoss`: `model(l, ab_norm)` returns (pred_ab_norm, mu, logvar)
 with z = mu + sigma * eps (reparameterisation); `model(l)` decodes with the mean
 latent z = 0; `predict(L, seed=s)` draws z ~ N(0, I) from a torch.Generator seeded
-with s (the same seed, the same colours; other seeds, other plausible colours),
-while seed=None uses z = 0. `temperature` is ignored (as for every "ab" model).
+with s (the same seed, the same colours, in any batch; other seeds, other plausible
+colours), while seed=None uses z = 0. z is an input of the inference graph
+(`inference_inputs`), so the ONNX graph takes it too. `temperature` is ignored (as
+for every "ab" model).
 
 Shipped: base width 16 (channels 16-32-64-128, about 0.71M parameters, ~1.4 MB
 fp16; width 32 has 2.8M but trains ~3.7x slower, too slow for the ~11-minute CPU run
@@ -27,7 +29,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..color import AB_SCALE
 from .base import ColorNet
 from .registry import register
 
@@ -96,19 +97,21 @@ class ColorVAE(ColorNet):
         z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
         return self.decode_z(l, z), mu, logvar
 
-    def predict(self, L: torch.Tensor, temperature: float | None = None, seed: int | None = None) -> dict:
-        l = self.normalize_l(L)
+    def inference_inputs(self, l: torch.Tensor, seed: int | None = None) -> dict[str, torch.Tensor]:
         if seed is None:
-            z = l.new_zeros(l.shape[0], self.z_dim)
+            z = l.new_zeros(1, self.z_dim)
         else:
-            g = torch.Generator().manual_seed(int(seed))
-            z = torch.randn(l.shape[0], self.z_dim, generator=g).to(l)
-        return {"ab": self.decode_z(l, z) * AB_SCALE}
+            z = torch.randn(1, self.z_dim, generator=torch.Generator().manual_seed(int(seed))).to(l)
+        # One draw for the whole batch: a photo gets the same colours from a seed in any batch.
+        return {"l": l, "z": z.expand(l.shape[0], -1).contiguous()}
+
+    def inference_graph(self, l: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        return self.decode_z(l, z)
 
 
-@register("vae", net_size=128, kind="ab",
+@register("vae", net_size=128,
           summary="Conditional VAE: L-encoder + (L, ab)-encoder to a 64-d latent, U-Net decoder; "
                   "diverse colorizations by seed",
-          hub_repo="colorcore/vae", width=16, z_dim=64)
+          width=16, z_dim=64)
 def vae(width: int = 16, z_dim: int = 64) -> ColorVAE:
     return ColorVAE(width=width, z_dim=z_dim)

@@ -1,6 +1,6 @@
 """Headless-Chromium screenshots of every dashboard page, saved outside the repository.
 
-    .venv/bin/python dashboard/screenshots.py [--out /tmp/dashboard-shots] [--port 0]
+    .venv/bin/python scripts/dashboard_screenshots.py [--out /tmp/dashboard-shots] [--port 0]
 
 Starts `streamlit run dashboard/app.py` on a free local port (the environment is
 passed on, so COLORCORE_ROOT / COLORCORE_RESULTS / COLORCORE_DASHBOARD_DATA work),
@@ -15,7 +15,6 @@ import argparse
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -23,29 +22,12 @@ import time
 import urllib.request
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT / "tests") not in sys.path:  # the server helpers the tests use too
+    sys.path.insert(0, str(ROOT / "tests"))
+from servers import DashboardProcess, free_port  # noqa: E402
+
 PAGES = {"metrics": "", "ab": "ab", "training": "training", "speed": "speed", "images": "images"}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_healthy(port: int, proc: subprocess.Popen, timeout: float = 90) -> None:
-    url = f"http://127.0.0.1:{port}/_stcore/health"
-    end = time.time() + timeout
-    while time.time() < end:
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    raise TimeoutError(f"streamlit did not answer on {url} within {timeout:.0f} s")
 
 
 def chromium() -> str:
@@ -165,28 +147,17 @@ def main() -> int:
     p.add_argument("--settle", type=float, default=2.0, help="seconds the page must stay unchanged before the shot")
     a = p.parse_args()
     out = Path(a.out)
-    if out.resolve().is_relative_to(HERE.parent.resolve()):
+    if out.resolve().is_relative_to(ROOT.resolve()):
         p.error("--out must be outside the repository")
     out.mkdir(parents=True, exist_ok=True)
-    port = a.port or free_port()
-    env = {**os.environ, "HF_HUB_OFFLINE": "1"}  # as `make dashboard` runs it
-    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(HERE / "app.py"), "--server.headless",
-                               "true", "--server.port", str(port), "--server.address", "127.0.0.1",
-                               "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-                              cwd=HERE.parent, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
-                              start_new_session=True)
+    server = DashboardProcess(a.port or free_port(), {**os.environ, "HF_HUB_OFFLINE": "1"})  # as `make dashboard`
     try:
-        wait_healthy(port, server)
         for page in a.pages.split(","):
             path = out / f"dash_{page}.png"
-            shoot(f"http://127.0.0.1:{port}/{PAGES[page]}", path, a.width, a.height, a.settle)
+            shoot(f"{server.url}/{PAGES[page]}", path, a.width, a.height, a.settle)
             print(path)
     finally:
-        os.killpg(server.pid, signal.SIGTERM)  # the server this script started, and only it
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
+        server.stop()
     return 0
 
 
