@@ -31,9 +31,9 @@ from .io import ImageError, load_image
 from .render import lightness, render_full
 
 BATCH = 8  # photos per forward pass
-# Decoded photos not yet written: about this many pixels at most (three 12 MP photos,
-# with their lightness, upsampled ab and 8-bit result well under a gigabyte).
-FLIGHT_PIXELS = 36_000_000
+# Decoded photos not yet written: about this many pixels at most (two 12 MP photos: with
+# their lightness, upsampled ab and 8-bit results, a folder of them peaks under a gigabyte).
+FLIGHT_PIXELS = 24_000_000
 # PNG's fastest deflate: 2.5-3x faster to write than the default level 6, for files 5-20% larger
 # (the same pixels); writing, not colorizing, otherwise dominates a large photo.
 PNG_COMPRESS_LEVEL = 1
