@@ -271,6 +271,10 @@ def read_bench(path: Path | str | None = None) -> pd.DataFrame | None:
     if "reference" not in df.columns:
         df["reference"] = df["model"].str.endswith("-full").astype(int)
     df["reference"] = df["reference"].fillna(0).astype(bool)
+    if "runtime" in df.columns:  # bench measures each model on PyTorch and on ONNX Runtime: one line each
+        runtime = df["runtime"].astype("string").fillna("torch")
+        other = runtime != "torch"
+        df.loc[other, "model"] = df.loc[other, "model"] + " (" + runtime[other] + ")"
     return df.sort_values(["device", "reference", "model", "megapixels"], ascending=[True, False, True, True],
                           ignore_index=True)
 

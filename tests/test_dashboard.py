@@ -290,6 +290,16 @@ def test_read_bench(root):
     assert L.read_bench(root / "none.csv") is None
 
 
+def test_bench_rows_of_two_runtimes_stay_apart(tmp_path):
+    path = tmp_path / "bench.csv"
+    path.write_text("model,reference,runtime,device,megapixels,latency_median_s\n"
+                    "eccv16-full,1,torch,cpu,0.065536,0.6\nlite0-unet,0,torch,cpu,0.065536,0.03\n"
+                    "lite0-unet,0,onnx,cpu,0.065536,0.02\n")
+    df = L.read_bench(path)
+    assert sorted(df["model"]) == ["eccv16-full", "lite0-unet", "lite0-unet (onnx)"]
+    assert float(df.loc[df["model"] == "lite0-unet (onnx)", "latency_median_s"].iloc[0]) == 0.02
+
+
 # --------------------------------------------------------------------------
 # Photos for the per-image page
 
