@@ -176,8 +176,10 @@ def test_bench_tiny(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     header, rows = read_csv(out)
     assert header == B.COLUMNS
-    assert len(rows) == 2
-    ref, row = rows
+    assert len(rows) == 3  # the reference, then the model on each runtime, side by side
+    ref, row, onnx = rows
+    assert (row["runtime"], onnx["runtime"]) == ("torch", "onnx") and onnx["model"] == model
+    assert float(onnx["latency_median_s"]) > 0 and onnx["size"] == row["size"]
     assert ref["reference"] == "1" and ref["model"] == B.REFERENCE_NAME and ref["size"] == "256x256"
     assert int(ref["params"]) > 30e6  # the full-width ECCV16 (~32M parameters)
     assert float(ref["ratio_vs_reference"]) == pytest.approx(1)
