@@ -126,7 +126,8 @@ class RowScores:
     def add(self, batch: int, names, rgb_out, truth: dict, logits_gt, classifier, classified=None) -> None:
         """Score batch number `batch` of 8-bit outputs against truth_terms() of their ground truths."""
         logits, feats = classified if classified is not None else classifier(rgb_out)
-        values = {**score_images(rgb_out, truth), "top1_class": logits.argmax(1),
+        ab_out = rgb_to_lab(rgb_out)[:, 1:]  # for the scores and the histogram alike
+        values = {**score_images(rgb_out, truth, ab_out=ab_out), "top1_class": logits.argmax(1),
                   "top1_agrees": top1_agreement(logits, logits_gt)}
         rows = []
         for i, name in enumerate(names):
@@ -135,7 +136,7 @@ class RowScores:
             row["top1_class"], row["top1_agrees"] = int(row["top1_class"]), int(row["top1_agrees"])
             rows.append(row)
         self.batches[batch] = (rows, feats.double().numpy())
-        self.hist += ab_histogram(rgb_to_lab(rgb_out)[:, 1:])
+        self.hist += ab_histogram(ab_out)
 
     def absorb(self, other: "RowScores") -> None:
         """Take another process's batches of the same row (integer counts: exact in any order)."""

@@ -66,17 +66,20 @@ def truth_terms(rgb_gt: torch.Tensor, rebalanced: bool = True) -> dict[str, torc
 
 
 def score_images(rgb_out: torch.Tensor, truth: dict[str, torch.Tensor],
-                 which: tuple[str, ...] = PIXEL_METRICS) -> dict[str, torch.Tensor]:
+                 which: tuple[str, ...] = PIXEL_METRICS, ab_out: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
     """Per-image metrics (B,) of outputs (B, 3, H, W) against truth_terms() of their
     ground truths; the ab of an output is the ab of its RGB. `which`: a subset of
-    PIXEL_METRICS, for callers that need only the cheap ones."""
+    PIXEL_METRICS, for callers that need only the cheap ones; ab_out: the outputs' ab,
+    where the caller has it already."""
     from .color import rgb_to_lab
 
     unknown = set(which) - set(PIXEL_METRICS)
     if unknown:
         raise ValueError(f"unknown metrics {sorted(unknown)}; known: {', '.join(PIXEL_METRICS)}")
     g, ab_g = truth["rgb"], truth["ab"]
-    ab_o = rgb_to_lab(rgb_out)[:, 1:] if {"auc", "auc_rebal"} & set(which) else None
+    ab_o = ab_out
+    if ab_o is None and {"auc", "auc_rebal"} & set(which):
+        ab_o = rgb_to_lab(rgb_out)[:, 1:]
     compute = {
         "psnr": lambda: psnr(rgb_out, g),
         "ssim": lambda: ssim(rgb_out, g),
