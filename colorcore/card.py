@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 from .hub import repo_weights
+from .pipeline import takes_hints
 from .models import all_specs, get_spec
 from .provenance import DATA_VERSIONS, budget_line
 from .schema import EVAL_SETS, SEMANTIC_COLUMN
@@ -128,6 +129,50 @@ def evaluation_sections(results: list[Path], name: str) -> str:
     return "\n".join(out)
 
 
+HINTS_RESULTS = ROOT / "results" / "hints"
+
+
+def hints_section(name: str, cfg: dict, results: Path = HINTS_RESULTS) -> str:
+    """For a model that takes colour hints: how it learnt them (from config.json) and how well it
+    follows them (results/hints, `evaluate-hints`)."""
+    loss = cfg.get("loss", {})
+    lines = [
+        "## Colour hints",
+        "",
+        "`colorize(image, hints=[(x, y, \"#rrggbb\"), ...])` pins the chroma of the given sRGB colours at those "
+        "pixels (0-based, x right, y down); the photo keeps its own lightness, and no hints is the automatic "
+        "colorization, exactly. The CLI takes `--hints hints.json` (a JSON list of `[x, y, \"#rrggbb\"]`), the demo "
+        "takes clicks on the photo.",
+        "",
+        f"Training simulated hints from each photo's ground truth (Zhang et al. 2017): "
+        f"{float(loss.get('hint_free', 0)):.0%} of the photos got none; the others a geometric number of points "
+        f"({display_number(loss.get('hint_points', '?'))} on average, at most 64), uniform over the crop, each "
+        "revealing the mean ab of a 1x1 to 5x5 patch around it. The hint map (ab and a mask) is read by "
+        "zero-initialised layers of the decoder, so training began as the automatic net"
+        + (f" (`{cfg['started_from'].get('weights', '?')}`)" if cfg.get("started_from") else "")
+        + "; the encoder stayed frozen.",
+        "",
+    ]
+    rows = [r for r in _read_csv(results / "curve.csv") if r.get("model") == name]
+    if not rows:
+        lines.append("_Not evaluated with hints yet: run `python -m colorcore evaluate-hints --data "
+                     "../shared/data/val-broad.tar --out results/hints`, then `python -m colorcore card`._")
+        return "\n".join(lines) + "\n"
+    meta = json.loads((results / "meta.json").read_text()) if (results / "meta.json").exists() else {}
+    lines += ["| hints | PSNR (dB) | gain over no hints (dB) | AuC | CF |", "|---|---|---|---|---|"]
+    lines += [f"| {r['hints']} | {display_number(r['psnr'])} | {display_number(r['psnr_gain'])} | "
+              f"{display_number(r['auc'])} | {display_number(r['colorfulness'])} |" for r in rows]
+    edges = [r for r in _read_csv(results / "edges.csv") if r.get("model") == name]
+    lines.append("")
+    lines.append(f"Hints drawn from the ground truth at fixed seeds, on {meta.get('images', '?')} photos of "
+                 f"`{meta.get('data', '?')}`, commit {str(meta.get('commit', '?'))[:10]}, {meta.get('date_utc', '?')}.")
+    if edges:
+        worst = max(float(r["leak"]) for r in edges)
+        lines.append(f"On {len(edges)} synthetic scenes (two flat regions split by an edge, one hint in one), the "
+                     f"other region's chroma moved by at most {worst:.1%} of the hinted region's change.")
+    return "\n".join(lines) + "\n"
+
+
 def write_card(name: str, results: list[Path]) -> Path:
     spec = get_spec(name)
     folder = repo_weights() / spec.name
@@ -179,6 +224,7 @@ Protocol of the workbench (short side 256, centre crop 256x256, the model sees t
 which no model contains.
 
 {evaluation_sections(results, spec.name)}
+{hints_section(spec.name, cfg) if takes_hints(spec, folder) else ""}
 ## Limits
 
 - {spec.prototype.limitation}

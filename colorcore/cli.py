@@ -31,7 +31,7 @@ def _gamut(a):
 def _colorize(a):
     from .colorize_cli import run
     return run(a.inputs, a.model, a.out, a.temperature, a.seed, a.device, not a.no_fade, a.vividness, a.runtime,
-               a.batch)
+               a.batch, a.hints)
 
 
 def _export_onnx(a):
@@ -43,7 +43,7 @@ def _models(a):
     from .pipeline import list_models
     from .tables import text_table
     rows = list_models()
-    cols = ["name", "aliases", "params", "net_size", "kind", "weights", "source"]
+    cols = ["name", "aliases", "params", "net_size", "kind", "hints", "weights", "source"]
     print(text_table(cols, [[f"{r['params'] / 1e6:.2f}M" if c == "params" else str(r[c]) for c in cols]
                             for r in rows]))
 
@@ -57,6 +57,11 @@ def _evaluate(a):
     from .evaluate import main
     return main(a.data, a.models, a.out, a.limit, a.batch_size, a.device, a.threads, a.random_init, a.net_size,
                 a.update, not a.no_fade)
+
+
+def _evaluate_hints(a):
+    from .hint_eval import main
+    return main(a.data, a.models, a.out, a.counts, a.seed, a.limit, a.batch_size, a.threads)
 
 
 def _bench(a):
@@ -94,6 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="torch, onnx (ONNX Runtime on the CPU; builds the graph into the cache on first use) or "
                         "auto (onnx where its graph is already cached, else torch)")
     c.add_argument("--batch", type=int, default=8, help="photos per forward pass (default 8)")
+    c.add_argument("--hints", metavar="FILE.json",
+                   help='colour hints for one photo: a JSON list of [x, y, "#rrggbb"] (pixels, 0-based, '
+                        "x right, y down), for models that take hints")
     c.set_defaults(func=_colorize)
 
     o = sub.add_parser("export-onnx", help="build the models' ONNX graphs into the cache (or --out DIR)")
@@ -143,6 +151,18 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--update", action="store_true",
                    help="replace only these models' rows in an existing --out folder (same images), keep the others")
     v.set_defaults(func=_evaluate)
+
+    h = sub.add_parser("evaluate-hints", help="score a hint-taking model with 0, 1, 2, 5, 10, 20 hints drawn from "
+                                              "the ground truth, and its synthetic edge check")
+    h.add_argument("--data", required=True, help="folder of images or tar shard, e.g. ../shared/data/val-broad.tar")
+    h.add_argument("--models", default="default", help="comma-separated models that take hints (default: the flagship)")
+    h.add_argument("--out", required=True, metavar="DIR")
+    h.add_argument("--counts", default="0,1,2,5,10,20", help="hint counts, comma-separated (0 is always scored)")
+    h.add_argument("--seed", type=int, default=0, help="which fixed hint lists the photos get")
+    h.add_argument("--limit", type=int, help="score N images, evenly spaced in name order")
+    h.add_argument("--batch-size", type=int, default=16)
+    h.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
+    h.set_defaults(func=_evaluate_hints)
 
     b = sub.add_parser("bench", help="colorize latency, throughput and peak memory per model, against full-width eccv16")
     b.add_argument("--models", default="all", help="comma-separated model names, or all (default)")

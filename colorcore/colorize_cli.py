@@ -6,9 +6,13 @@ the images per second are reported at the end.
 
 Under `torchrun --nproc_per_node N` (one machine or several) each process takes
 every N-th input and writes its own outputs; all wait for each other before the
-exit status, so that one process's bad file never cuts the others' work short."""
+exit status, so that one process's bad file never cuts the others' work short.
+
+`--hints FILE.json` colorizes one photo with colour hints (colorcore.hints), a JSON list
+of [x, y, "#rrggbb"]."""
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -43,9 +47,34 @@ def output_names(files: list[Path]) -> list[str]:
     return names
 
 
+def read_hints(path: str) -> list:
+    """--hints FILE.json: a JSON list of [x, y, "#rrggbb"]; ValueError naming the file."""
+    try:
+        hints = json.loads(Path(path).read_text())
+    except OSError as e:
+        raise ValueError(f"--hints {path}: {e.strerror or e}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ValueError(f"--hints {path}: not JSON ({e})") from None
+    if not isinstance(hints, list):
+        raise ValueError(f'--hints {path}: expected a JSON list of [x, y, "#rrggbb"]')
+    return hints
+
+
+def colorize_hinted(colorizer, source: Path, target: Path, hints: list, options: dict, pnginfo) -> str | None:
+    """One photo with its hints (the batched path takes none); the error line, or None."""
+    from .batch_colorize import save_atomically
+    from .io import ImageError
+
+    try:
+        save_atomically(colorizer.colorize(source, hints=hints, **options), target, pnginfo)
+    except (ImageError, ValueError) as e:
+        return f"{source}: {e}"
+    return None
+
+
 def run(inputs: list[str], model: str, out: str, temperature: float | None = None, seed: int | None = None,
         device: str | None = None, fade: bool = True, vividness: float | None = None, runtime: str = "auto",
-        batch: int = BATCH) -> int:
+        batch: int = BATCH, hints: str | None = None) -> int:
     from .hub import WeightsCorrupt, WeightsNotFound
     from .onnx_export import OnnxExportError
     from .onnx_runtime import RuntimeUnavailable
@@ -60,6 +89,15 @@ def run(inputs: list[str], model: str, out: str, temperature: float | None = Non
         return 2
     rank, world = rank_and_world()
     files, errors = collect_inputs(inputs)
+    if hints is not None:
+        if len(files) + len(errors) != 1 or world > 1:
+            print("error: --hints applies to one photo: give one input file", file=sys.stderr)
+            return 2
+        try:
+            hint_list = read_hints(hints)
+        except ValueError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
     for e in errors if rank == 0 else ():
         print(f"error: {e}", file=sys.stderr)
     try:
@@ -68,10 +106,24 @@ def run(inputs: list[str], model: str, out: str, temperature: float | None = Non
     except (KeyError, WeightsNotFound, WeightsCorrupt, RuntimeUnavailable, OnnxExportError) as e:
         print(f"error: {e.args[0] if e.args else e}", file=sys.stderr)
         return 2
+    try:
+        colorizer.check_hints(hint_list if hints is not None else None)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
     jobs = [(f, out_dir / name) for f, name in share(list(zip(files, output_names(files))), rank, world)]
     options = {"temperature": temperature, "seed": seed, "fade": fade, "vividness": vividness}
+    if hints is not None:
+        if errors:
+            return 1
+        (source, target), = jobs
+        failure = colorize_hinted(colorizer, source, target, hint_list, options,
+                                  stamp(colorizer, temperature, vividness, seed, fade, hints=len(hint_list)))
+        print(f"error: {failure}" if failure else f"colorized {source} with {len(hint_list)} hint(s) into {target}",
+              file=sys.stderr)
+        return 1 if failure else 0
     with process_group(colorizer.device.type):
         report = colorize_files(colorizer, jobs, options, stamp(colorizer, temperature, vividness, seed, fade),
                                 batch, progress=rank == 0 and len(files) > 1)

@@ -131,16 +131,18 @@ def load_state(folder: Path) -> tuple[dict[str, torch.Tensor], dict]:
     return state, config
 
 
-def apply_state(model: torch.nn.Module, state: dict[str, torch.Tensor], source: str) -> None:
-    """Load a (possibly half-precision) state dict into a float model, strictly."""
+def apply_state(model: torch.nn.Module, state: dict[str, torch.Tensor], source: str,
+                may_lack: tuple[str, ...] = ()) -> None:
+    """Load a (possibly half-precision) state dict into a float model, strictly; but the
+    parameters under the prefixes may_lack may be absent (they keep their own values)."""
     own = model.state_dict()
-    missing = sorted(set(own) - set(state))
+    missing = sorted(k for k in set(own) - set(state) if not k.startswith(may_lack))
     unexpected = sorted(set(state) - set(own))
     wrong = [k for k in own if k in state and own[k].shape != state[k].shape]
     if missing or unexpected or wrong:
         raise WeightsCorrupt(f"{source}: does not fit the model (missing {missing[:3]}, "
                              f"unexpected {unexpected[:3]}, wrong shape {wrong[:3]})")
-    model.load_state_dict({k: v.to(own[k].dtype) for k, v in state.items()})
+    model.load_state_dict({**own, **{k: v.to(own[k].dtype) for k, v in state.items()}})
 
 
 def export_weights(model: torch.nn.Module, folder: Path, config: dict, half: bool = True) -> dict:

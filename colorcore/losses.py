@@ -17,6 +17,7 @@ from torch import nn
 
 from .models.base import ColorNet
 from .color import AB_SCALE, annealed_mean, channel_bin, default_gamut, nearest_bin, soft_encode
+from .hints import simulate_hints
 
 
 normalize_l = ColorNet.normalize_l
@@ -78,16 +79,24 @@ class BinsCrossEntropy(Objective):
     """Multinomial cross-entropy against soft-encoded targets over the gamut bins
     (Zhang et al. 2016), each pixel weighted by the rebalancing weight of its
     ground-truth bin when rebalance_lambda is set. An optional L1 term on the
-    annealed mean ties the decoded colour to the truth (decode_l1 > 0)."""
+    annealed mean ties the decoded colour to the truth (decode_l1 > 0).
+    hint_points > 0 trains a hint-taking net (Zhang et al. 2017): each batch gets hints
+    simulated from its truth (colorcore.hints.simulate_hints), none for a share
+    hint_free of the photos, hint_points on average for the others."""
 
-    def __init__(self, rebalance_lambda: float | None = None, decode_l1: float = 0.0, temperature: float = 0.38):
+    def __init__(self, rebalance_lambda: float | None = None, decode_l1: float = 0.0, temperature: float = 0.38,
+                 hint_points: float = 0.0, hint_free: float = 0.5):
         gamut = default_gamut()
         self.centres = gamut.centres
         self.weights = gamut.weights(rebalance_lambda) if rebalance_lambda is not None else None
         self.decode_l1, self.temperature = decode_l1, temperature
+        self.hint_points, self.hint_free = float(hint_points), float(hint_free)
 
     def __call__(self, model, L, ab):
-        logits = model(normalize_l(L))
+        if self.hint_points > 0:
+            logits = model(normalize_l(L), simulate_hints(ab, self.hint_free, self.hint_points))
+        else:
+            logits = model(normalize_l(L))
         target_ab = _at(ab, logits).float()
         target = soft_encode(target_ab, self.centres)
         ce = -(target * torch.log_softmax(logits.float(), 1)).sum(1)  # (B, h, w)
@@ -221,4 +230,8 @@ def build_objective(name: str, model: nn.Module, **options) -> Objective:
     }
     if name not in table:
         raise ValueError(f"unknown loss {name!r}; known: {', '.join(table)}")
-    return table[name]()
+    objective = table[name]()
+    if getattr(objective, "hint_points", 0) and not model.accepts_hints:
+        raise ValueError(f"loss hint_points trains hints, but {type(model).__name__} takes no hints "
+                         "(the flagship takes them with model_options hints = true)")
+    return objective

@@ -112,7 +112,7 @@ def export(colorizer, path: Path, key: str | None = None) -> Path:
     try:
         program.save(tmp, external_data=False)
         with torch.no_grad():
-            delta = (OnnxGraph(Path(tmp), threads=1)(**inputs) - net.inference_graph(**inputs)).abs().max().item()
+            delta = (OnnxGraph(Path(tmp), threads=1)(**inputs) - net.inference_graph(*inputs.values())).abs().max().item()
         if not delta <= MAX_RAW_DELTA:
             raise OnnxExportError(f"model {name!r}: the exported ONNX graph does not compute the net "
                                   f"(max |raw output delta| {delta:.3g} > {MAX_RAW_DELTA})")

@@ -9,8 +9,10 @@ PyTorch or on ONNX Runtime (colorcore.onnx_runtime), with one decoding for both.
 """
 from __future__ import annotations
 
+import json
 import os
 import time
+from pathlib import Path
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -20,8 +22,9 @@ from PIL import Image
 
 from . import hub
 from .confidence import check_curve, fade_scale
+from .hints import Hint, hint_maps, parse_hints
 from .io import ImageSource, load_image
-from .models import ColorNet, ModelSpec, get_spec
+from .models import ColorNet, HintsNotSupported, ModelSpec, get_spec
 from .onnx_runtime import RUNTIME_ENV, OnnxGraph, check_runtime, graph_for
 from .render import lightness, render_batch, render_full
 from .stages import Stages
@@ -62,20 +65,35 @@ class Colorizer:
         """The confidence fade that `tune` fitted for these weights (colorcore.confidence)."""
         return self.config.get("confidence_fade")
 
+    @property
+    def accepts_hints(self) -> bool:
+        return self.model.accepts_hints
+
+    def check_hints(self, hints) -> None:
+        """HintsNotSupported, naming the model, for hints given to a model that takes none."""
+        if hints and not self.accepts_hints:
+            raise HintsNotSupported(f"model {self.spec.name!r} does not take colour hints "
+                                    f"(`python -m colorcore models` lists the models that do)")
+
     @torch.inference_mode()
     def predict(self, L: torch.Tensor, temperature: float | None = None, seed: int | None = None,
-                fade: bool = True, vividness: float | None = None) -> dict:
+                fade: bool = True, vividness: float | None = None,
+                hints: list[list[Hint]] | None = None) -> dict:
         """L (B, 1, H, W) in [0, 100] at any size -> the model's output at its own
         resolution: {"ab": (B, 2, h, w)} and, for bin models, {"entropy": (B, h, w)}.
         fade: scale the chroma down where the model is unsure (its fitted curve, where
         it has one; "chroma_scale" (B, h, w) says by how much). vividness: a chroma
-        scale for every model, applied last (1 = as decoded, 0 = gray; None: the weights' own)."""
+        scale for every model, applied last (1 = as decoded, 0 = gray; None: the weights' own).
+        hints: for each photo, its colour hints (colorcore.hints.parse_hints) in L's pixels."""
         vividness = self.default_vividness if vividness is None else float(vividness)
         if not 0 <= vividness <= 3:
             raise ValueError(f"vividness {vividness}: use 0 (gray) to 3 (three times the decoded chroma)")
+        self.check_hints(hints and any(hints))
         x = self.to_net(L).to(self.device)
+        hint = hint_maps(hints, L.shape[-1], L.shape[-2], self.spec.net_size, L.shape[0])
         t = self.default_temperature if temperature is None else float(temperature)
-        out = {k: v.float().cpu() for k, v in self.model.predict(x, t, seed, graph=self.graph).items()}
+        out = {k: v.float().cpu() for k, v in self.model.predict(
+            x, t, seed, graph=self.graph, hint=None if hint is None else hint.to(self.device)).items()}
         if fade and self.fade_curve and "entropy" in out:
             out["chroma_scale"] = fade_scale(out["entropy"] / self.model.max_entropy, self.fade_curve)
             out["ab"] = out["ab"] * out["chroma_scale"][:, None]
@@ -93,32 +111,39 @@ class Colorizer:
         return x
 
     def colorize_tensor(self, L: torch.Tensor, temperature: float | None = None, seed: int | None = None,
-                        fade: bool = True, vividness: float | None = None) -> dict:
+                        fade: bool = True, vividness: float | None = None,
+                        hints: list[list[Hint]] | None = None) -> dict:
         """Batched: L (B, 1, H, W) -> {"rgb": (B, 3, H, W) in [0, 1], "ab", "entropy"?};
         rgb holds the 8-bit pixels that colorize() gives for each photo alone."""
-        out = self.predict(L, temperature, seed, fade, vividness)
+        out = self.predict(L, temperature, seed, fade, vividness, hints)
         out["rgb"] = render_batch(L, out["ab"])
         return out
 
     def colorize(self, image: ImageSource, temperature: float | None = None, seed: int | None = None,
-                 name: str | None = None, fade: bool = True, vividness: float | None = None) -> Image.Image:
+                 name: str | None = None, fade: bool = True, vividness: float | None = None,
+                 hints: list | None = None) -> Image.Image:
         """One image of any size and mode -> an RGB image of the same size whose
         Lab lightness is the input's. Bin models: lower temperature and fade=False
-        give bolder colour; vividness scales any model's chroma."""
-        return self.run(image, temperature, seed, name, fade, vividness)[0]
+        give bolder colour; vividness scales any model's chroma. hints: colour hints,
+        [(x, y, "#rrggbb"), ...] in the image's pixels (0-based, x right, y down), for
+        models that take them (Colorizer.accepts_hints); None or []: automatic."""
+        return self.run(image, temperature, seed, name, fade, vividness, hints)[0]
 
     def run(self, image: ImageSource, temperature: float | None = None, seed: int | None = None,
-            name: str | None = None, fade: bool = True, vividness: float | None = None) -> tuple[Image.Image, dict]:
+            name: str | None = None, fade: bool = True, vividness: float | None = None,
+            hints: list | None = None) -> tuple[Image.Image, dict]:
         """colorize(), also returning the model-resolution output, its wall time ("seconds")
         and that time per step ("stages": decode, lightness, net, upsample, srgb, gamut_fit)."""
         t0 = time.perf_counter()
+        self.check_hints(hints)
         stages = Stages()
         with stages("decode"):
             rgb8 = np.asarray(load_image(image, name=name))
+        parsed = parse_hints(hints, rgb8.shape[1], rgb8.shape[0])
         with stages("lightness"):
             L = lightness(rgb8)
         with stages("net"):
-            out = self.predict(L, temperature, seed, fade, vividness)
+            out = self.predict(L, temperature, seed, fade, vividness, [parsed])
         image = Image.fromarray(render_full(L, out["ab"], stages), "RGB")
         out["seconds"], out["stages"] = time.perf_counter() - t0, stages
         return image, out
@@ -170,6 +195,19 @@ def load_colorizer(name: str = "default", device: str | torch.device | None = No
     return colorizer
 
 
+def takes_hints(spec: ModelSpec, folder: str | os.PathLike | None) -> bool:
+    """Whether the model with the weights in folder (None: the registered architecture)
+    takes colour hints: the weights' model_options decide (a net built on the meta device)."""
+    if folder is None:
+        return spec.prototype.accepts_hints
+    try:
+        options = json.loads((Path(folder) / hub.CONFIG_FILE).read_text()).get("model_options", {})
+        with torch.device("meta"):
+            return spec.build_for_weights(**options).accepts_hints
+    except Exception:  # noqa: BLE001 - unreadable weights take nothing; loading them says why
+        return False
+
+
 def list_models() -> list[dict]:
     """One row per registered model: name, aliases, parameters, net size, output
     kind, and where its weights are (local folders and the Hub cache; no network)."""
@@ -183,6 +221,8 @@ def list_models() -> list[dict]:
             folder, present = "", False
         params = sum(p.numel() for p in spec.prototype.parameters())
         rows.append({"name": spec.name, "aliases": ",".join(spec.aliases), "params": params,
-                     "net_size": spec.net_size, "kind": spec.kind, "weights": present,
+                     "net_size": spec.net_size, "kind": spec.kind,
+                     "hints": takes_hints(spec, folder) if present else spec.prototype.accepts_hints,
+                     "weights": present,
                      "source": folder or "-", "summary": spec.summary})
     return rows

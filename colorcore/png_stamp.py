@@ -14,9 +14,9 @@ KEYS = ("Software", "Colorized", "Model", "Weights-SHA256", "Settings", "Descrip
 
 
 def stamp(colorizer, temperature: float | None = None, vividness: float | None = None,
-          seed: int | None = None, fade: bool = True) -> PngImagePlugin.PngInfo:
+          seed: int | None = None, fade: bool = True, hints: int = 0) -> PngImagePlugin.PngInfo:
     """The text chunks for an image `colorizer` made with these settings (None: the
-    weights' own, as the colorizer resolves them)."""
+    weights' own, as the colorizer resolves them) and that many colour hints."""
     defaults = colorizer.defaults
     settings = {
         "temperature": defaults["temperature"] if temperature is None or defaults["temperature"] is None
@@ -25,6 +25,8 @@ def stamp(colorizer, temperature: float | None = None, vividness: float | None =
         "seed": seed,
         "confidence_fade": bool(fade and defaults["fade"]),
     }
+    if hints:
+        settings["hints"] = int(hints)
     info = PngImagePlugin.PngInfo()
     for key, value in (("Software", f"colorcore {__version__}"), ("Colorized", "true"),
                        ("Model", colorizer.spec.name),

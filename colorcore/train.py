@@ -236,7 +236,8 @@ class Trainer:
         from .hub import apply_state, load_state
 
         state, config = load_state(Path(folder))
-        apply_state(self.model, state, str(folder))
+        # layers that start at zero (a hint reader) may be new to weights trained before them
+        apply_state(self.model, state, str(folder), may_lack=self.model.zero_started)
         self.from_weights = True
         if fine_tune:  # export carries this into config.json, so budgets add up
             if self.rank == 0:

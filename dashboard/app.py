@@ -3,7 +3,7 @@
     make dashboard        (streamlit run dashboard/app.py --server.headless true)
 
 Reads results/<set>/ (metrics.csv, per_image.csv, ab_hist.npz, meta.json), weights/*/config.json (budgets),
-results/bench.csv, weights/*/train_log.csv and runs/*/train_log.csv; colorizes
+results/bench.csv, results/hints/ (evaluate-hints), weights/*/train_log.csv and runs/*/train_log.csv; colorizes
 photos on demand for the per-image page. COLORCORE_ROOT / COLORCORE_RESULTS point
 it elsewhere; COLORCORE_DASHBOARD_DATA names a photo folder or tar for that page.
 """
@@ -39,6 +39,7 @@ PAGES = [
     Page(HERE / "views" / "ab.py", title="ab distributions", icon=":material/palette:", url_path="ab"),
     Page(HERE / "views" / "training.py", title="Training", icon=":material/show_chart:", url_path="training"),
     Page(HERE / "views" / "speed.py", title="Speed", icon=":material/speed:", url_path="speed"),
+    Page(HERE / "views" / "hints.py", title="Hints", icon=":material/colorize:", url_path="hints"),
     Page(HERE / "views" / "images.py", title="Per-image comparison", icon=":material/image:", url_path="images"),
 ]
 

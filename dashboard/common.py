@@ -79,6 +79,11 @@ def _train_log(path: str, key: float):
     return loaders.read_train_log(path)
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def _hints(folder: str, name: str, key: float):
+    return loaders.read_hints(folder, name)
+
+
 @st.cache_data(show_spinner=False, max_entries=4)
 def _plane(centres: tuple, L: float):
     import numpy as np
@@ -107,6 +112,12 @@ def ab_hist(name: str):
 
 def meta(path: Path):
     return guard(_json, str(path), loaders.stamp(path))
+
+
+def hints(name: str):
+    """results/hints/<name> (curve.csv, per_image.csv or edges.csv)."""
+    f = loaders.hints_dir()
+    return guard(_hints, str(f), name, loaders.stamp(f / name))
 
 
 def bench_path() -> Path:

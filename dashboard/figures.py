@@ -548,8 +548,10 @@ def metric_bar_figure(metrics: pd.DataFrame, metric: str, colours: dict[str, str
     return fig
 
 
-def per_image_figure(per_image: pd.DataFrame, metric: str, colours: dict[str, str] | None = None) -> go.Figure:
-    """The spread of a per-image metric over the images, one box per row."""
+def per_image_figure(per_image: pd.DataFrame, metric: str, colours: dict[str, str] | None = None,
+                     title: str | None = None, line: float | None = None) -> go.Figure:
+    """The spread of a per-image metric over the images, one box per row; line: a
+    dotted level to read the boxes against (0 for a gain)."""
     colours = colours or colour_map(per_image["model"])
     fig = go.Figure()
     rows = [r for r in per_image["model"].unique() if r != GROUND_TRUTH or metric not in ("psnr",)]
@@ -560,8 +562,10 @@ def per_image_figure(per_image: pd.DataFrame, metric: str, colours: dict[str, st
             continue
         fig.add_trace(go.Box(y=v, name=name, marker_color=colours.get(name, "#777"), boxpoints="outliers",
                              boxmean=True))
+    if line is not None:
+        fig.add_hline(y=line, line=dict(color=REFERENCE_COLOURS[GRAY], dash="dot", width=1.5))
     fig.update_layout(height=400, margin=dict(l=60, r=20, t=80, b=40), showlegend=False,
-                      title=chart_title(f"{label(metric)} per image", 400), yaxis_title=label(metric))
+                      title=chart_title(title or f"{label(metric)} per image", 400), yaxis_title=label(metric))
     return fig
 
 
@@ -579,3 +583,46 @@ def style_standings(standings: pd.DataFrame, gap_columns, labelled: bool = False
 
     judged = [names[c] for c in standings.columns if c in HIGHER_BETTER + LOWER_BETTER]  # colourfulness: no better way
     return standings.rename(columns=names).style.format(formats, na_rep="–").map(colour, subset=judged)
+
+
+# --------------------------------------------------------------------------
+# Colour hints
+
+def hint_curve_figure(curve: pd.DataFrame, metric: str = "psnr", colours: dict[str, str] | None = None,
+                      targets: dict[int, float] | None = None) -> go.Figure:
+    """One metric of results/hints/curve.csv against the hint count, a line per model.
+    For PSNR and its gain, targets (count -> least gain in dB over no hints) are open
+    triangles in the model's colour: where its curve has to reach."""
+    colours = colours or colour_map(curve["model"])
+    fig = go.Figure()
+    for m in curve["model"].unique():
+        d = curve[curve["model"] == m].sort_values("hints")
+        colour = colours.get(m, "#444")
+        fig.add_trace(go.Scatter(x=d["hints"], y=d[metric], mode="lines+markers", name=m,
+                                 line=dict(color=colour, width=2),
+                                 hovertemplate=f"{m}<br>%{{x}} hints: %{{y:.3f}}<extra></extra>"))
+        if targets and metric in ("psnr", "psnr_gain"):
+            zero = d.loc[d["hints"] == 0, "psnr"]
+            base = 0.0 if metric == "psnr_gain" else float(zero.iloc[0]) if len(zero) else math.nan
+            fig.add_trace(go.Scatter(x=list(targets), y=[base + v for v in targets.values()], mode="markers",
+                                     name=f"{m}: target", legendgroup=m,
+                                     marker=dict(symbol="triangle-up-open", size=14, color=colour, line=dict(width=2)),
+                                     hovertemplate=f"{m} target<br>%{{x}} hints: %{{y:.3f}}<extra></extra>"))
+    if metric == "psnr_gain":
+        fig.add_hline(y=0, line=dict(color=REFERENCE_COLOURS[GRAY], dash="dot", width=1.5))
+    fig.update_xaxes(tickvals=sorted(curve["hints"].unique()), title_text="hints per photo")
+    fig.update_layout(title=dict(text=f"{label(metric)} against the number of hints"), yaxis_title=label(metric),
+                      hovermode="closest")
+    legend_below(fig, len(fig.data), 380)
+    return fig
+
+
+STATUS_STYLES = {"met": "color: #0b3d0b; background-color: #e3f4e3; font-weight: bold",
+                 "missed": "color: #a11; background-color: #fbe3e3; font-weight: bold",
+                 "not measured": "color: #777; font-style: italic"}
+
+
+def style_status(df: pd.DataFrame, column: str = "status", labelled: bool = False):
+    """A target table: its status column green (met), red (missed), gray (not measured)."""
+    names = _names(df, labelled)
+    return df.rename(columns=names).style.map(lambda v: STATUS_STYLES.get(v, ""), subset=[names[column]])

@@ -23,6 +23,10 @@ LABELS = {
     "ratio_vs_reference": "÷ reference", "speedup_vs_reference": "speed-up", "throughput_img_s": "batch img / s",
     "peak_rss_mb": "peak RSS (MB)", "cuda_max_alloc_mb": "CUDA max alloc. (MB)", "params": "parameters",
     "weights_mb_fp16": "fp16 MB", "megapixels": "megapixels",
+    # results/hints/ (evaluate-hints) and verdict.gain_spread
+    "hints": "hints", "psnr_gain": "PSNR gain (dB)", "median_gain": "median (dB)",
+    "p10_gain": "10th pct. (dB)", "share_worse": "got worse", "case": "scene",
+    "hinted_change": "|Δab| hinted side", "other_change": "|Δab| other side", "leak": "leak",
 }
 
 # One sentence per metric: what a high (or low) score rewards, so that a table with

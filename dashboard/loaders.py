@@ -1,5 +1,6 @@
 """Reading what the dashboard shows: results/<set>/{metrics.csv, per_image.csv,
-ab_hist.npz, meta.json}, results/bench.csv (+ bench.meta.json) and the training
+ab_hist.npz, meta.json}, results/bench.csv (+ bench.meta.json), results/hints/
+(evaluate-hints: curve.csv, per_image.csv, edges.csv, meta.json) and the training
 logs weights/<model>/train_log.csv and runs/<run>/train_log.csv.
 
 Plain pandas / numpy, no Streamlit, so every function can be tested directly.
@@ -292,6 +293,61 @@ def bench_made_by(path: Path | str, meta: dict | None) -> str:
     if meta.get("net_size"):
         parts += ["--net-size", str(meta["net_size"])]
     return f"`{' '.join(parts)}` — {_when(meta)}."
+
+
+# --------------------------------------------------------------------------
+# Colour hints: results/hints/ (python -m colorcore evaluate-hints)
+
+HINTS = "hints"  # the folder under results/
+HINT_FILES = {  # file -> the columns a page cannot do without, and the numeric ones
+    "curve.csv": (("model", "hints", "psnr", "psnr_gain"), ("hints", "images", "psnr", "psnr_gain", "auc",
+                                                           "colorfulness")),
+    "per_image.csv": (("image", "model", "hints", "psnr"), ("hints", "psnr")),
+    "edges.csv": (("model", "case", "leak"), ("hinted_change", "other_change", "leak")),
+}
+
+
+def hints_dir() -> Path:
+    return results_dir() / HINTS
+
+
+def read_hints(folder: Path | str, name: str) -> pd.DataFrame | None:
+    """One of results/hints/{curve,per_image,edges}.csv, numbers as numbers, sorted
+    by model (then hint count, image); rows without a hint count are dropped."""
+    path = Path(folder) / name
+    df = _read_csv(path)
+    if df is None:
+        return None
+    need, numbers = HINT_FILES[name]
+    missing = set(need) - set(df.columns)
+    if missing:
+        raise InputError(f"{path}: missing columns {sorted(missing)}")
+    df["model"] = df["model"].astype(str)
+    df = _numeric(df, numbers)
+    if "hints" in df.columns:
+        df = df.dropna(subset=["hints"]).astype({"hints": int})
+    keys = [c for c in ("model", "hints", "image") if c in df.columns]  # edges keep the file's case order
+    return df.sort_values(keys, kind="stable", ignore_index=True)
+
+
+def hints_made_by(folder: Path | str, meta: dict | None) -> str:
+    """The evaluate-hints command that wrote folder, its images and seed, and when."""
+    if not meta:
+        return f"No meta.json in {_relative(Path(folder))}: the command and date that made these results are unknown."
+    parts = ["python -m colorcore evaluate-hints", "--data", _quote(str(meta.get("data", "?")))]
+    if meta.get("models"):
+        parts += ["--models", _quote(",".join(meta["models"]))]
+    parts += ["--out", _quote(_relative(Path(folder)))]
+    counts = meta.get("counts")
+    if isinstance(counts, list) and counts != [0, 1, 2, 5, 10, 20]:
+        parts += ["--counts", ",".join(str(c) for c in counts)]
+    if meta.get("seed") not in (None, 0):
+        parts += ["--seed", str(meta["seed"])]
+    if meta.get("limit"):
+        parts += ["--limit", str(meta["limit"])]
+    n = meta.get("images")
+    return (f"`{' '.join(parts)}` — {n if n is not None else '?'} images, hint seed {meta.get('seed', '?')}, "
+            f"{_when(meta)}.")
 
 
 # --------------------------------------------------------------------------

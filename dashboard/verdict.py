@@ -102,3 +102,74 @@ def summary(df: pd.DataFrame, set_name: str, primary: bool) -> list[str] | None:
         if n and n * 2 >= len(r):
             lines.append(f"Gray beats {n} of {len(r)} models on {LABELS.get(c, c)}. {REWARDS[c]}")
     return lines
+
+
+# --------------------------------------------------------------------------
+# Colour hints (results/hints/, issue 20's targets)
+
+# (hint count, PSNR gain over no hints in dB, whether the gain may equal it)
+HINT_TARGETS = ((1, 0.0, False), (10, 1.5, True))
+LEAK_TARGET = 0.10  # the edge check's leak must stay below this share
+MET, MISSED, UNMEASURED = "met", "missed", "not measured"
+
+
+def _status(value: float, ok: bool) -> str:
+    return UNMEASURED if not math.isfinite(value) else MET if ok else MISSED
+
+
+def leak_status(leak: float) -> str:
+    """One edge scene (or a model's worst) against LEAK_TARGET."""
+    return _status(leak, leak < LEAK_TARGET)
+
+
+def hint_targets(curve: pd.DataFrame, edges: pd.DataFrame | None) -> pd.DataFrame:
+    """One row per (model, target): what it asks, what was measured, met / missed /
+    not measured (a count that was not scored, or no edges.csv)."""
+    models = list(dict.fromkeys([*curve["model"], *(edges["model"] if edges is not None else [])]))
+    rows = []
+    for model in models:
+        gains = curve.loc[curve["model"] == model].set_index("hints")["psnr_gain"]
+        for n, least, inclusive in HINT_TARGETS:
+            g = float(gains.get(n, math.nan))
+            ask = (f"PSNR with {n} hint{'s' if n > 1 else ''} "
+                   + (f"≥ {least:g} dB above no hints" if inclusive else "above no hints"))
+            rows.append({"model": model, "target": ask, "measured": f"{g:+.2f} dB" if math.isfinite(g) else "–",
+                         "status": _status(g, g >= least if inclusive else g > least)})
+        leak = edges.loc[edges["model"] == model, "leak"].dropna() if edges is not None else pd.Series(dtype=float)
+        worst = float(leak.max()) if len(leak) else math.nan
+        scenes = f" (worst of {len(leak)} scenes)" if len(leak) else ""
+        rows.append({"model": model, "target": f"edge leak < {LEAK_TARGET:.0%}{scenes}",
+                     "measured": f"{worst:.1%}" if math.isfinite(worst) else "–",
+                     "status": leak_status(worst)})
+    return pd.DataFrame(rows, columns=["model", "target", "measured", "status"])
+
+
+def hint_gains(per_image: pd.DataFrame, n: int) -> pd.DataFrame:
+    """model, image, psnr_gain: each photo's PSNR with n hints minus with none."""
+    p = per_image.pivot_table(index=["model", "image"], columns="hints", values="psnr", aggfunc="mean")
+    if 0 not in p.columns or n not in p.columns:
+        return pd.DataFrame(columns=["model", "image", "psnr_gain"])
+    return (p[n] - p[0]).rename("psnr_gain").dropna().reset_index()
+
+
+def gain_spread(gains: pd.DataFrame) -> pd.DataFrame:
+    """Per model: photos, median and 10th-percentile gain, the share that got worse."""
+    g = gains.groupby("model", sort=False)["psnr_gain"]
+    return pd.DataFrame({"images": g.size(), "median_gain": g.median(), "p10_gain": g.quantile(0.1),
+                         "share_worse": g.apply(lambda v: float((v < 0).mean()))}).reset_index()
+
+
+def hint_summary(targets: pd.DataFrame) -> list[str]:
+    """Markdown, one line per model: all targets met, or which were missed / not measured."""
+    lines = []
+    for model, t in targets.groupby("model", sort=False):
+        met = int((t["status"] == MET).sum())
+        line = f"**{model}**: " + (f":green[**all {met} targets met**]" if met == len(t) else
+                                   f"{met} of {len(t)} targets met")
+        for status, colour in ((MISSED, "red"), (UNMEASURED, "gray")):
+            rows = t[t["status"] == status]
+            if len(rows):
+                line += f"; :{colour}[**{status}**]: " + "; ".join(f"{r.target} ({r.measured})"
+                                                                   for r in rows.itertuples())
+        lines.append(line + ".")
+    return lines

@@ -5,7 +5,7 @@ at once, and where a model is unsure.
 
 Importable: build_demo() returns the gr.Blocks; launch(demo, ...) serves it with
 the queue, limits and theme this app wants. API (gradio_client or plain HTTP):
-/colorize (image, model="default", temperature=None, seed=None, vividness=None) -> PNG,
+/colorize (image, model="default", temperature=None, seed=None, vividness=None, hints=None) -> PNG,
 /compare (image, models, seed) -> gallery, scores, note, zip, closer look, and
 /colorize_batch (files, model, temperature, vividness) -> gallery, zip, status (demo/README.md).
 """
@@ -17,6 +17,7 @@ import binascii
 import contextlib
 import functools
 import io
+import json
 import logging
 import math
 import os
@@ -200,8 +201,8 @@ def decode_upload(payload) -> tuple[E.Photo, str]:
 
 @E.GPU
 def run_model(photo: E.Photo, model: str, temperature: float | None, seed: int | None,
-              vividness: float | None = None) -> E.Colorized:
-    return E.colorize_photo(photo, E.get_colorizer(model), temperature, seed, vividness)
+              vividness: float | None = None, hints: list[E.Hint] | None = None) -> E.Colorized:
+    return E.colorize_photo(photo, E.get_colorizer(model), temperature, seed, vividness, hints)
 
 
 # The events run with preprocess=False, so values from API callers arrive unchecked.
@@ -250,16 +251,43 @@ def _model(name) -> str:
     return name
 
 
+def _hints(value, photo: E.Photo, model: str) -> list[E.Hint] | None:
+    """The API's hints: a JSON list (or its text) of [x, y, "#rrggbb"] in the photo's pixels;
+    None or empty: none. A gr.Error names a bad hint, or a model that takes none."""
+    if value in (None, "", []):
+        return None
+    if isinstance(value, str):  # a plain-HTTP caller may send the list as JSON text
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise gr.Error(f'The hints must be a JSON list of [x, y, "#rrggbb"], not {value[:80]!r}.',
+                           print_exception=False) from None
+        if not value:
+            return None
+    colorizer = E.get_colorizer(model)
+    if not colorizer.accepts_hints:
+        raise gr.Error(no_hints_note(colorizer.spec.name), print_exception=False)
+    w, h = photo.size
+    try:
+        return E.parse_hints(value, w, h)
+    except ValueError as e:
+        raise gr.Error(f"Bad colour hint: {e}.", print_exception=False) from None
+
+
 @friendly
 def colorize_api(image: dict | None, model: str = "default", temperature: float | None = None,
-                 seed: int | None = None, vividness: float | None = None) -> str:
+                 seed: int | None = None, vividness: float | None = None, hints: list | None = None) -> str:
     """Colorize one photo. image: any photo (a colour one is reduced to its lightness first);
     model: a name from the model list or "default"; temperature: annealed-mean temperature of
     bin models (None: the model's own); seed: the VAE's sample seed (None or 0: its mean colorization);
-    vividness: a chroma scale for any model (None: the model's own, 0 = gray, up to 3).
+    vividness: a chroma scale for any model (None: the model's own, 0 = gray, up to 3);
+    hints: colour hints, a list of [x, y, "#rrggbb"] in the photo's pixels (0-based, x right, y down;
+    only the colour's chroma is used), for models that take them (None: none).
     Returns the colorized PNG, the same size as the photo."""
     photo, stem = decode_upload(image)
-    result = run_model(photo, _model(model), _temperature(temperature), _seed(seed), _vividness(vividness))
+    model = _model(model)
+    parsed = _hints(hints, photo, model)
+    result = run_model(photo, model, _temperature(temperature), _seed(seed), _vividness(vividness), parsed)
     return E.save_png(result.image, f"{stem}-colorized-{result.model}", E.stamp_of(result))
 
 
@@ -279,19 +307,31 @@ def _image(data: bytes | str) -> Image.Image | str:
 
 @friendly
 def colorize_view(image: dict | None, model: str, temperature: float | None, vividness: float | None,
-                  seed: int | None, show_unsure: bool):
+                  seed: int | None, show_unsure: bool, hint_state: dict | None = None):
     """The Colorize button: the before/after slider, the uncertainty map, the PNG, the status
-    line, and what is kept of this result (for the map and the reveal, without recomputing)."""
+    line, and what is kept of this result (for the map, the reveal and the hints' colours,
+    without recomputing). The hints placed on this photo go into the same forward pass."""
     t0 = time.perf_counter()
     photo, stem = decode_upload(image)
-    result = run_model(photo, _model(model), _temperature(temperature), _seed(seed), _vividness(vividness))
+    model = _model(model)
+    items = hint_state["items"] if hint_state and hint_state.get("key") == _photo_key(image) else []
+    unused = ""
+    if items and not E.get_colorizer(model).accepts_hints:
+        unused = f"_{len(items)} colour hint{'s' * (len(items) > 1)} not used: {no_hints_note(model)}_"
+        items = []
+    try:
+        hints = E.parse_hints(items, *photo.size)
+    except ValueError as e:  # the page only places hints on the photo; this one is stale
+        raise gr.Error(f"Bad colour hint: {e}.", print_exception=False) from None
+    result = run_model(photo, model, _temperature(temperature), _seed(seed), _vividness(vividness), hints)
     truth = E.is_colour(photo)
     gray = E.gray_of(photo, E.DISPLAY_MAX)
     after = E.downscale(result.image, E.DISPLAY_MAX)
     png = E.save_png(result.image, f"{stem}-colorized-{result.model}", E.stamp_of(result))
     shown = png if after is result.image else after  # full size: the slider shows the PNG itself, not a copy
     kept = {"gray": _jpeg(gray), "after": png if shown == png else _jpeg(after), "share": E.uncertainty_share(result),
-            "original": _jpeg(E.downscale(Image.fromarray(photo.rgb8), E.DISPLAY_MAX)) if truth else None}
+            "original": _jpeg(E.downscale(Image.fromarray(photo.rgb8), E.DISPLAY_MAX)) if truth else None,
+            "key": _photo_key(image), "size": photo.size}
     w, h = photo.size
     bits = [f"**{result.model}**", f"{w}×{h} px", f"took {time.perf_counter() - t0:.2f} s "
             f"(model and composition {result.seconds:.2f} s)"]
@@ -301,9 +341,13 @@ def colorize_view(image: dict | None, model: str, temperature: float | None, viv
         bits.append(f"vividness {result.vividness:.2f}")
     if result.seed is not None:
         bits.append(f"seed {result.seed}")
+    if result.hints:
+        bits.append(f"{result.hints} colour hint{'s' * (result.hints > 1)}")
     if after.size != result.image.size:
         bits.append(f"shown at {after.size[0]}×{after.size[1]}, the PNG is full size")
     lines = [" · ".join(bits), PROVENANCE_NOTE.format(model=result.model)]
+    if unused:
+        lines.insert(1, unused)
     if truth:
         lines.append("Your photo is in colour: its colour was removed first, and the model saw only its lightness. "
                      f"Set the slider to “{REVEAL[1]}” to reveal the original.")
@@ -484,6 +528,174 @@ def batch_view(files: list | None, model: str = "default", temperature: float | 
     return gallery, path, "\n\n".join(lines)
 
 
+# --------------------------------------------------------------------------
+# Colour hints on the page. The hints of the photo shown live in a gr.State:
+# {"key": the photo's upload path, "size": (w, h), "base": a gray copy (JPEG) to mark them on,
+#  "items": [[x, y, "#rrggbb"], ...] in the photo's pixels, "selected": index or None}.
+
+HINT_COLOUR = "#2f6fd0"  # the picker's colour before any result (a sky blue)
+HINT_COLUMNS = ["#", "x", "y", "colour"]
+
+
+def _photo_key(payload) -> str | None:
+    """What tells one photo on the page from another: its path in the upload cache."""
+    if isinstance(payload, str):
+        return payload
+    if isinstance(payload, dict):
+        return payload.get("path") or payload.get("url")
+    return getattr(payload, "path", None)
+
+
+def no_hints_note(model: str) -> str:
+    takers = [m.name for m in E.model_infos() if m.hints and m.weights]
+    others = f"choose {' or '.join(takers)} to use them" if takers else "no model here takes them"
+    return f"{model} does not take colour hints: {others}."
+
+
+def hint_note(model: str) -> str:
+    """The hint panel's text for a model: how to place hints, or why it cannot take them."""
+    try:
+        takes = E.get_colorizer(model).accepts_hints
+    except E.DemoError:
+        return "Colour hints need a model that can run: pick a model marked ✓."
+    if not takes:
+        return f"**{no_hints_note(model)}** Hints you placed are kept for it."
+    return ("Click your photo to pin a colour there. A new hint starts with the colour the model gave that "
+            "point (after a Colorize; before one, the picker's colour): pick another colour to change the "
+            "selected hint, click a row to select one, then press **Colorize**. Only the colour's chroma is used, "
+            "the photo keeps its lightness.")
+
+
+def hint_table(state: dict | None):
+    """The hints as a table (numbered as on the photo), each colour cell in its colour."""
+    items = (state or {}).get("items", [])
+    frame = pd.DataFrame([[i + 1, x, y, c] for i, (x, y, c) in enumerate(items)], columns=HINT_COLUMNS)
+    if not items:
+        return gr.update(value=frame, visible=False)
+    paint = lambda col: [f"background-color: {c}; color: {'black' if _light(c) else 'white'}"  # noqa: E731
+                         for c in col]
+    return gr.update(value=frame.style.apply(paint, subset=["colour"]), visible=True)
+
+
+def _light(colour: str) -> bool:
+    r, g, b = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
+    return 0.299 * r + 0.587 * g + 0.114 * b > 140
+
+
+def hint_picture(state: dict | None):
+    """The photo (gray, as the model sees it) with the hints marked; hidden without hints."""
+    if not state or not state.get("items"):
+        return gr.update(value=None, visible=False)
+    return gr.update(value=E.draw_hints(_image(state["base"]), state["items"], state["size"], state.get("selected")),
+                     visible=True)
+
+
+def hint_outputs(state: dict | None) -> tuple:
+    return state, hint_table(state), hint_picture(state)
+
+
+def photo_changed():
+    """A new photo (or none): its hints start empty."""
+    return hint_outputs(None)
+
+
+def _hint_state(payload, state: dict | None) -> dict:
+    """The hints of the photo shown, starting them (and the copy to mark them on) for a new one."""
+    key = _photo_key(payload)
+    if state and state.get("key") == key:
+        return state
+    photo, _ = decode_upload(payload)
+    base = E.gray_of(photo, E.HINT_VIEW_MAX)
+    return {"key": key, "size": photo.size, "base": _jpeg(base), "shown": base.size, "items": [], "selected": None}
+
+
+def add_hint(payload, state: dict | None, kept: dict | None, model: str, colour: str | None, index,
+             on_marked: bool = False):
+    """A click at index (SelectData.index) on the photo itself, or on the marked copy
+    (on_marked): a new hint there, selected; its colour is the last result's there, when that
+    result is of this photo, else the picker's. The picker shows it."""
+    try:
+        takes = E.get_colorizer(_model(model)).accepts_hints
+    except E.DemoError as e:
+        gr.Warning(str(e))
+        return gr.update(), gr.update(), gr.update(), gr.update()
+    if not takes:  # say so: a click that did nothing would look broken
+        gr.Warning(no_hints_note(_model(model)))
+        return gr.update(), gr.update(), gr.update(), gr.update()
+    state = _hint_state(payload, state)
+    if len(state["items"]) >= E.MAX_HINTS:
+        gr.Warning(f"At most {E.MAX_HINTS} hints; remove some first.")
+        return gr.update(), gr.update(), gr.update(), gr.update()
+    size = tuple(state["size"])
+    try:
+        x, y = E.click_to_pixel(index, tuple(state["shown"]) if on_marked else size, size)
+    except ValueError:
+        return gr.update(), gr.update(), gr.update(), gr.update()  # a click beside the picture
+    colour = _colour(colour) or HINT_COLOUR
+    if kept and kept.get("key") == state["key"] and kept.get("after") is not None:
+        after = kept["after"]  # the result's PNG (its path) or its display copy
+        with contextlib.suppress(OSError):  # a PNG the bounded cache removed meanwhile: the picker's
+            colour = E.colour_at(Image.open(after) if isinstance(after, str) else _image(after), x, y, size)
+    items = [*state["items"], [x, y, colour]]
+    state = {**state, "items": items, "selected": len(items) - 1}
+    return (*hint_outputs(state), colour)
+
+
+def _colour(value) -> str | None:
+    """The picker's value as '#rrggbb' (lower case), or None if it is not one."""
+    try:
+        E.hex_to_ab(value)
+    except ValueError:
+        return None
+    return "#" + value.strip().lstrip("#").lower()
+
+
+@friendly
+def hint_on_photo(payload, state: dict | None, kept: dict | None, model: str, colour: str | None,
+                  evt: gr.SelectData):
+    return add_hint(payload, state, kept, model, colour, evt.index)
+
+
+@friendly
+def hint_on_marked(payload, state: dict | None, kept: dict | None, model: str, colour: str | None,
+                   evt: gr.SelectData):
+    return add_hint(payload, state, kept, model, colour, evt.index, on_marked=True)
+
+
+def recolour_hint(colour: str | None, state: dict | None):
+    """The picker changed: the selected hint takes its colour (nothing when none is selected,
+    or it has that colour already, as after a click set the picker)."""
+    sel, colour = (state or {}).get("selected"), _colour(colour)
+    if sel is None or colour is None or state["items"][sel][2] == colour:
+        return gr.update(), gr.update(), gr.update()
+    items = [list(item) for item in state["items"]]
+    items[sel][2] = colour
+    return hint_outputs({**state, "items": items})
+
+
+def select_hint(state: dict | None, evt: gr.SelectData):
+    """A row of the table clicked: that hint is selected, the picker shows its colour."""
+    row = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
+    if not state or not isinstance(row, int) or not 0 <= row < len(state["items"]):
+        return gr.update(), gr.update(), gr.update(), gr.update()
+    state = {**state, "selected": row}
+    return (*hint_outputs(state), state["items"][row][2])
+
+
+def remove_hint(state: dict | None):
+    """Remove the selected hint (the newest when none is selected)."""
+    if not state or not state["items"]:
+        return hint_outputs(state)
+    items = list(state["items"])
+    sel = state.get("selected")
+    items.pop(len(items) - 1 if sel is None else sel)
+    return hint_outputs({**state, "items": items, "selected": None})
+
+
+def clear_hints(state: dict | None):
+    return hint_outputs({**state, "items": [], "selected": None} if state else None)
+
+
 @dataclass
 class Controls:
     """What the Colorize tab shows for a model: its defaults (from its weights' config.json,
@@ -494,6 +706,7 @@ class Controls:
     sampler: bool = False
     uncertainty: bool = False
     note: str = ""
+    hints: bool = False
 
 
 def controls_for(model: str) -> Controls:
@@ -510,16 +723,19 @@ def controls_for(model: str) -> Controls:
     d = c.defaults
     return Controls(d["temperature"] if info.uses_temperature else None, d["vividness"], E.is_sampler(c),
                     info.has_uncertainty, f"**{model}** is ready, with the settings it ships with: "
-                                          "press **Colorize**.")
+                                          "press **Colorize**.", c.accepts_hints)
 
 
 def model_changed(model: str):
-    """Show the controls that matter for this model, with its own defaults."""
+    """Show the controls that matter for this model, with its own defaults; the hint
+    colour can be picked only for a model that takes hints (the note says so; hints
+    already placed stay, and can be removed)."""
     c = controls_for(model)
     temperature = (gr.update(value=c.temperature, visible=True) if c.temperature is not None
                    else gr.update(visible=False))
     return (temperature, gr.update(value=c.vividness), gr.update(visible=c.sampler),
-            gr.update(visible=c.uncertainty), c.note, E.about_markdown(model))
+            gr.update(visible=c.uncertainty), c.note, E.about_markdown(model), hint_note(model),
+            gr.update(interactive=c.hints))
 
 
 # --------------------------------------------------------------------------
@@ -725,6 +941,23 @@ def build_demo() -> gr.Blocks:
                                                       info="heat map of the per-pixel entropy of the predicted "
                                                            "colour distribution", visible=start.uncertainty,
                                                       elem_id="show-unsure")
+                        with gr.Accordion("Colour hints", open=True, elem_id="hints-box"):
+                            hint_info = gr.Markdown(hint_note(first.name), elem_id="hint-note")
+                            with gr.Row(equal_height=True):
+                                hint_colour = gr.ColorPicker(HINT_COLOUR, label="Colour of the selected hint",
+                                                             interactive=start.hints, scale=2, min_width=160,
+                                                             elem_id="hint-colour")
+                                hint_remove = gr.Button("Remove the selected hint", size="sm", scale=1,
+                                                        min_width=120, elem_id="hint-remove")
+                                hint_clear = gr.Button("Clear all hints", size="sm", scale=1, min_width=100,
+                                                       elem_id="hint-clear")
+                            with gr.Row(equal_height=False):
+                                hint_list = gr.Dataframe(pd.DataFrame(columns=HINT_COLUMNS), interactive=False,
+                                                         visible=False, label="Hints (click a row to select it)",
+                                                         max_height=300, scale=2, min_width=200, elem_id="hints")
+                                hint_view = gr.Image(label="Your hints (click to add one)", type="pil",
+                                                     interactive=False, visible=False, height=300, scale=3,
+                                                     min_width=240, elem_id="hint-view")
                         unsure = gr.Image(label="Uncertainty of the last result", type="pil",
                                           interactive=False, visible=False, height=420, elem_id="unsure")
                         with gr.Accordion("About this model", open=False):
@@ -783,19 +1016,21 @@ def build_demo() -> gr.Blocks:
 
         kept = gr.State(None, time_to_live=CACHE_TTL_S)  # the last result's display copies and uncertainty
         compare_kept = gr.State(None, time_to_live=CACHE_TTL_S)
+        hint_state = gr.State(None, time_to_live=CACHE_TTL_S)  # the photo's colour hints (see hint_outputs)
 
         # The API-only endpoint: image in, PNG out (model by name or alias).
         api_model = gr.Textbox(value="default", visible=False, label="model")
         api_temperature = gr.Number(value=None, visible=False, label="temperature")
         api_seed = gr.Number(value=None, precision=0, visible=False, label="seed")
         api_vividness = gr.Number(value=None, visible=False, label="vividness")
+        api_hints = gr.JSON(value=None, visible=False, label="hints")
         api_out = gr.Image(type="filepath", format="png", visible=False, label="colorized")
         api_trigger = gr.Button(visible=False)
 
         # preprocess=False: the photo reaches the handlers as upload data, for colorcore to decode
         # and judge (see read_upload); the other inputs arrive as their plain values.
         limit = dict(concurrency_limit=CONCURRENCY, concurrency_id="colorize", preprocess=False)
-        view_inputs = [photo, model, temperature, vividness, seed, show_unsure]
+        view_inputs = [photo, model, temperature, vividness, seed, show_unsure, hint_state]
         view_outputs = [slider, unsure, download, status, reveal, kept]
         run.click(colorize_view, view_inputs, view_outputs, api_name="colorize_view", api_visibility="undocumented",
                   show_progress_on=slider, **limit)
@@ -803,8 +1038,20 @@ def build_demo() -> gr.Blocks:
             colorize_view, view_inputs, view_outputs, api_visibility="private", show_progress_on=slider, **limit)
         show_unsure.change(toggle_unsure, [kept, show_unsure], unsure, queue=False, api_visibility="private")
         reveal.change(reveal_view, [kept, reveal], slider, queue=False, api_visibility="private")
-        api_trigger.click(colorize_api, [photo, api_model, api_temperature, api_seed, api_vividness], api_out,
-                          api_name="colorize", **limit)
+        api_trigger.click(colorize_api, [photo, api_model, api_temperature, api_seed, api_vividness, api_hints],
+                          api_out, api_name="colorize", **limit)
+        hint_outs = [hint_state, hint_list, hint_view]
+        photo.change(photo_changed, None, hint_outs, queue=False, api_visibility="private")
+        # Clicks are queued (a first one decodes the photo; gr.Warning needs the queue), in their own group
+        # so that they never wait behind a colorization.
+        hint_inputs = [photo, hint_state, kept, model, hint_colour]
+        for picture, handler in ((photo, hint_on_photo), (hint_view, hint_on_marked)):
+            picture.select(handler, hint_inputs, [*hint_outs, hint_colour], preprocess=False, api_visibility="private",
+                           concurrency_limit=CONCURRENCY, concurrency_id="hints", trigger_mode="always_last")
+        hint_colour.change(recolour_hint, [hint_colour, hint_state], hint_outs, queue=False, api_visibility="private")
+        hint_list.select(select_hint, hint_state, [*hint_outs, hint_colour], queue=False, api_visibility="private")
+        hint_remove.click(remove_hint, hint_state, hint_outs, queue=False, api_visibility="private")
+        hint_clear.click(clear_hints, hint_state, hint_outs, queue=False, api_visibility="private")
         api_batch_temperature = gr.Number(value=None, visible=False, label="temperature")
         api_batch_vividness = gr.Number(value=None, visible=False, label="vividness")
         batch_run.click(batch_view, [batch_files, batch_model, api_batch_temperature, api_batch_vividness],
@@ -812,7 +1059,8 @@ def build_demo() -> gr.Blocks:
                         concurrency_limit=1, concurrency_id="batch", preprocess=False,
                         show_progress_on=batch_status).success(
             lambda: gr.update(visible=True), None, batch_zip, queue=False, api_visibility="private")
-        model.change(model_changed, model, [temperature, vividness, seed_box, show_unsure, status, about_here],
+        model.change(model_changed, model, [temperature, vividness, seed_box, show_unsure, status, about_here,
+                                            hint_info, hint_colour],
                      api_visibility="private", concurrency_limit=None)
         compare.click(compare_view, [photo, models, compare_seed],
                       [gallery, table, compare_note, compare_zip, closer_model, closer, compare_kept],

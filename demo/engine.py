@@ -32,6 +32,7 @@ if str(ROOT) not in sys.path:  # `python demo/app.py` from a checkout, or a Spac
 import colorcore  # noqa: E402
 from colorcore import ImageError, WeightsCorrupt, WeightsNotFound, hub, load_image  # noqa: E402
 from colorcore.data import lab_batch  # noqa: E402
+from colorcore.hints import MAX_HINTS, Hint, hex_to_ab, parse_hints, resized  # noqa: E402
 from colorcore.metrics import score_images, truth_terms  # noqa: E402
 from colorcore.models import all_specs, get_spec, resolve  # noqa: E402
 from colorcore.pipeline import Colorizer  # noqa: E402
@@ -85,6 +86,7 @@ class ModelInfo:
     distribution: bool  # the net predicts a distribution over colours (ColorNet.predicts_distribution)
     weights: bool
     source: str
+    hints: bool = False  # takes colour hints (ColorNet.accepts_hints)
 
     @property
     def label(self) -> str:
@@ -112,8 +114,10 @@ def model_infos() -> list[ModelInfo]:
             source, present = str(hub.find_weights(spec.name, network=False)), True
         except WeightsNotFound:
             source, present = "", False
+        proto = spec.prototype
         rows.append(ModelInfo(spec.name, spec.kind, spec.net_size, spec.summary, spec.aliases, spec.hub_repo,
-                              spec.prototype.predicts_distribution, present, source))
+                              proto.predicts_distribution, present, source,
+                              colorcore.pipeline.takes_hints(spec, source or None)))
     return sorted(rows, key=lambda m: (m.name != FLAGSHIP, not m.weights, m.name))
 
 
@@ -176,13 +180,14 @@ class Batcher:
         self._start_lock = threading.Lock()
 
     def predict(self, colorizer: Colorizer, x: torch.Tensor, temperature: float | None,
-                vividness: float | None = None) -> dict:
-        """x (1, 1, s, s) at the model's net size -> the model's output for it."""
+                vividness: float | None = None, hints: list[Hint] | None = None) -> dict:
+        """x (1, 1, s, s) at the model's net size -> the model's output for it; hints in
+        x's pixels (net_hints). Photos with and without hints share a batch."""
         if ZERO_GPU:
-            return colorizer.predict(x, temperature, vividness=vividness)
+            return colorizer.predict(x, temperature, vividness=vividness, **_hint_arg([hints or []]))
         self._ensure_thread()
         fut: Future = Future()
-        self._queue.put((colorizer, x, (temperature, vividness), fut))
+        self._queue.put((colorizer, x, (temperature, vividness), fut, hints or []))
         return fut.result()
 
     def _ensure_thread(self) -> None:
@@ -207,15 +212,22 @@ class Batcher:
                     self._run(group[i:i + self.max_batch])
 
     def _run(self, chunk: list) -> None:
-        colorizer, _, (temperature, vividness), _ = chunk[0]
+        colorizer, _, (temperature, vividness), _, _ = chunk[0]
         try:
-            out = colorizer.predict(torch.cat([x for _, x, _, _ in chunk]), temperature, vividness=vividness)
-            for j, (_, _, _, fut) in enumerate(chunk):
-                fut.set_result({k: v[j:j + 1] for k, v in out.items()})
+            out = colorizer.predict(torch.cat([item[1] for item in chunk]), temperature, vividness=vividness,
+                                    **_hint_arg([item[4] for item in chunk]))
+            for j, item in enumerate(chunk):
+                item[3].set_result({k: v[j:j + 1] for k, v in out.items()})
         except BaseException as e:  # noqa: BLE001 - handed to every waiting request
-            for _, _, _, fut in chunk:
-                if not fut.done():
-                    fut.set_exception(e)
+            for item in chunk:
+                if not item[3].done():
+                    item[3].set_exception(e)
+
+
+def _hint_arg(hints: list[list[Hint]]) -> dict:
+    """predict's hints argument: only where some photo has hints, so that a model without
+    hint support is called exactly as before."""
+    return {"hints": hints} if any(hints) else {}
 
 
 BATCHER = Batcher()
@@ -297,6 +309,7 @@ class Colorized:
     temperature: float | None
     seed: int | None
     vividness: float = 1.0
+    hints: int = 0  # colour hints the model followed
 
     @property
     def settings(self) -> dict:
@@ -311,25 +324,37 @@ def model_defaults(name: str) -> dict:
     return get_colorizer(name).defaults
 
 
+def net_hints(hints: list[Hint], size: tuple[int, int], net_size: int) -> list[Hint]:
+    """Hints in a photo's pixels (size = (w, h)) -> the same points in the pixels of the
+    net's square input, which is what the model is handed here: they land on the cells
+    that Colorizer.run's would (colorcore.hints.hint_map maps pixel centres)."""
+    return resized(hints, *size, net_size, net_size)
+
+
 @torch.inference_mode()
 def colorize_photo(photo: Photo, colorizer: Colorizer, temperature: float | None = None,
-                   seed: int | None = None, vividness: float | None = None) -> Colorized:
+                   seed: int | None = None, vividness: float | None = None,
+                   hints: list[Hint] | None = None) -> Colorized:
     """One decoded photo, one model -> the full-size colorization, the same
-    pixels as Colorizer.run gives for the photo. None: the model's own setting."""
+    pixels as Colorizer.run gives for the photo. None: the model's own setting.
+    hints: colour hints in the photo's pixels (parse_hints), in the same single forward
+    pass; colorcore.models.HintsNotSupported for a model that takes none."""
     t0 = time.perf_counter()
+    colorizer.check_hints(hints)
     defaults = colorizer.defaults
     t = defaults["temperature"] if temperature is None or defaults["temperature"] is None else float(temperature)
     v = defaults["vividness"] if vividness is None else float(vividness)
     seed = None if seed is None or not is_sampler(colorizer) else int(seed)
     x = colorizer.to_net(photo.L)
+    at_net = net_hints(hints or [], photo.size, colorizer.spec.net_size)
     if seed is None:
-        out = BATCHER.predict(colorizer, x, t, v)
+        out = BATCHER.predict(colorizer, x, t, v, at_net)
     else:  # a seeded sample depends on its place in a batch: run it alone
-        out = colorizer.predict(x, t, seed, vividness=v)
+        out = colorizer.predict(x, t, seed, vividness=v, **_hint_arg([at_net]))
     image = Image.fromarray(render_full(photo.L, out["ab"]), "RGB")
     entropy = out["entropy"][0] if "entropy" in out else None
     return Colorized(colorizer.spec.name, image, entropy, colorizer.model.max_entropy, time.perf_counter() - t0, t,
-                     seed, v)
+                     seed, v, len(at_net))
 
 
 def warm_up(name: str = FLAGSHIP) -> float:
@@ -407,6 +432,59 @@ def scores(output: Image.Image, truth: Image.Image) -> dict:
 
 
 # --------------------------------------------------------------------------
+# Colour hints on the page
+
+
+HINT_VIEW_MAX = 1024  # long side of the picture that shows the hints
+
+
+def click_to_pixel(index, shown: tuple[int, int], size: tuple[int, int]) -> tuple[int, int]:
+    """A click on a picture of the photo -> the photo's pixel (x, y). index is Gradio's
+    SelectData.index, [x, y] in the shown picture's own pixels (the frontend divides out
+    the on-screen scale); shown = (w, h) of that picture, size = (w, h) of the photo.
+    ValueError for anything else."""
+    try:
+        x, y = (float(v) for v in index)
+    except (TypeError, ValueError):
+        raise ValueError(f"not a point on the photo: {index!r}") from None
+    (sw, sh), (w, h) = shown, size
+    if not (0 <= x < sw and 0 <= y < sh):
+        raise ValueError(f"({x:g}, {y:g}) is outside the {sw}x{sh} picture")
+    # pixel centres: (x + 0.5) / sw of the way across, in both pictures
+    return min(w - 1, int((x + 0.5) * w / sw)), min(h - 1, int((y + 0.5) * h / sh))
+
+
+def colour_at(image: Image.Image, x: int, y: int, size: tuple[int, int]) -> str:
+    """'#rrggbb' of image (a copy of a result, at any scale) at the photo's pixel (x, y);
+    size = (w, h) of the photo."""
+    px, py = click_to_pixel((x, y), size, image.size)
+    r, g, b = image.convert("RGB").getpixel((px, py))
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
+def draw_hints(picture: Image.Image, items: list, size: tuple[int, int], selected: int | None = None) -> Image.Image:
+    """The hints [(x, y, "#rrggbb")] (photo pixels; size = (w, h) of the photo) as numbered
+    dots in their colours over a copy of picture (the photo at any scale); the selected one
+    ringed larger."""
+    from PIL import ImageDraw, ImageFont
+
+    out = picture.convert("RGB")
+    draw = ImageDraw.Draw(out)
+    r = max(4, round(max(out.size) / 100))
+    font = ImageFont.load_default(max(10, 2 * r))
+    sx, sy = out.size[0] / size[0], out.size[1] / size[1]
+    for i, (x, y, colour) in enumerate(items):
+        cx, cy = (x + 0.5) * sx, (y + 0.5) * sy
+        big = r + (r // 2 if i == selected else 0)
+        draw.ellipse((cx - big - 2, cy - big - 2, cx + big + 2, cy + big + 2), fill="black")  # seen on any ground
+        draw.ellipse((cx - big - 1, cy - big - 1, cx + big + 1, cy + big + 1), fill="white")
+        draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=colour)
+        draw.text((cx + big + 3, cy), str(i + 1), fill="white", font=font, anchor="lm", stroke_width=2,
+                  stroke_fill="black")
+    return out
+
+
+# --------------------------------------------------------------------------
 # Files handed back to the visitor
 
 
@@ -424,7 +502,7 @@ def _keep_newest(folder: Path, keep: int) -> None:
 
 def stamp_of(result: Colorized) -> PngImagePlugin.PngInfo:
     """The provenance text chunks of a result's PNG (colorcore.png_stamp)."""
-    return stamp(get_colorizer(result.model), result.temperature, result.vividness, result.seed)
+    return stamp(get_colorizer(result.model), result.temperature, result.vividness, result.seed, hints=result.hints)
 
 
 def save_png(image: Image.Image, stem: str, pnginfo: PngImagePlugin.PngInfo | None = None) -> str:
@@ -516,10 +594,11 @@ def example_photos() -> dict[str, list[str]]:
     return out
 
 
-__all__ = ["BATCHER", "DISPLAY_MAX", "DemoError", "FLAGSHIP", "GPU", "ImageError", "ModelInfo", "Photo",
-           "colorize_photo", "decode", "downscale", "example_photos", "get_colorizer", "gray_of", "is_colour",
-           "is_sampler", "model_defaults", "model_infos", "prefetch_weights", "safe_stem", "save_png", "scores",
-           "uncertainty_legend", "uncertainty_map", "uncertainty_share", "warm_up"]
+__all__ = ["BATCHER", "DISPLAY_MAX", "DemoError", "FLAGSHIP", "GPU", "HINT_VIEW_MAX", "Hint", "ImageError",
+           "MAX_HINTS", "ModelInfo", "Photo", "click_to_pixel", "colorize_photo", "colour_at", "decode", "downscale",
+           "draw_hints", "example_photos", "get_colorizer", "gray_of", "hex_to_ab", "is_colour", "is_sampler",
+           "model_defaults", "model_infos", "net_hints", "parse_hints", "prefetch_weights", "safe_stem", "save_png",
+           "scores", "uncertainty_legend", "uncertainty_map", "uncertainty_share", "warm_up"]
 
 
 # --------------------------------------------------------------------------

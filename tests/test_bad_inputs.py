@@ -370,6 +370,49 @@ def test_demo_data_url_obeys_the_upload_limit(server):
         assert "size limit" in call.json()["error"] and "at most" in call.json()["error"]
 
 
+def _colorize_with_hints(c: httpx.Client, server, path: Path, hints) -> tuple[str, object]:
+    """/colorize over plain HTTP with a sixth value, the hints, sent exactly as given."""
+    uploaded = c.post(server.url + "gradio_api/upload", files={"files": (path.name, path.read_bytes())}).json()[0]
+    data = [{"path": uploaded, "orig_name": path.name, "meta": {"_type": "gradio.FileData"}}, "default", None, None,
+            None, hints]
+    call = c.post(server.url + "gradio_api/call/colorize", json={"data": data})
+    assert call.status_code == 200, call.text
+    stream = c.get(server.url + f"gradio_api/call/colorize/{call.json()['event_id']}", timeout=CALL_TIMEOUT).text
+    kind = re.findall(r"^event: (\w+)", stream, re.M)[-1]
+    payload = json.loads(re.findall(r"^data: (.*)$", stream, re.M)[-1])
+    return kind, payload["error"] if kind == "error" else payload
+
+
+@pytest.mark.parametrize("hints, words", [
+    (True, "hints must be a list"), (12, "hints must be a list"), ({"x": 1, "y": 2}, "hint 0 'x': expected"),
+    ([[None, None, "#ffffff"]], "x and y must be numbers"), ([["a", "b", "#ffffff"]], "x and y must be numbers"),
+    ([[1, 1, "#ff0000", "extra"]], "expected [x, y, '#rrggbb']"), ([[1, 1, None]], "is not '#rrggbb'"),
+    ([[1, 1, "#" + "f" * 100_000]], "is not '#rrggbb'"), ([[1.5e300, 1, "#ff0000"]], "is outside the 40x30 image"),
+    ([[[1, 2], 3, "#ff0000"]], "x and y must be numbers"), ([[1, 1, "#ff0000"]] * 20_000, "at most 256"),
+    ("not json", "must be a JSON list"),
+])
+def test_demo_odd_hints_are_clear_errors(server, good_photo, hints, words):
+    """Whatever a client sends as hints: a one-line error naming the problem (and the hint),
+    never a traceback or a stuck worker; the next call works."""
+    log_before = server.log.read_text()
+    with httpx.Client(timeout=CALL_TIMEOUT) as c:
+        kind, message = _colorize_with_hints(c, server, good_photo, hints)
+        assert kind == "error" and words in message and "\n" not in message, message
+        assert _colorize_with_hints(c, server, good_photo, [[39, 29, "#ff0000"]])[0] == "complete"
+    assert "Traceback" not in server.log.read_text()[len(log_before):]
+
+
+def test_demo_hints_are_in_the_upright_photos_pixels(server, corpus):
+    """An EXIF-rotated photo (60x20 as stored, 20x60 upright): hints are checked against the
+    photo as colorcore decodes it, upright; a bad file with hints is the file's error."""
+    with httpx.Client(timeout=CALL_TIMEOUT) as c:
+        assert _colorize_with_hints(c, server, corpus["rotated.jpg"], [[19, 59, "#ff0000"]])[0] == "complete"
+        kind, message = _colorize_with_hints(c, server, corpus["rotated.jpg"], [[59, 19, "#ff0000"]])
+        assert kind == "error" and "(59, 19) is outside the 20x60 image" in message, message
+        kind, message = _colorize_with_hints(c, server, corpus["notes.jpg"], [[1, 1, "#ff0000"]])
+        assert kind == "error" and message.startswith("notes.jpg: not an image file"), message
+
+
 # --------------------------------------------------------------------------
 # Trust: nothing unpickles
 

@@ -345,6 +345,162 @@ def test_val_broad_leads_the_sets_and_budgets_come_from_the_weights(tmp_path):
 
 
 # --------------------------------------------------------------------------
+# Colour hints: results/hints/ as `python -m colorcore evaluate-hints` writes it
+
+HINTED, MISSES = "lite0-unet", "lite0-unet-small"  # one meets every target, one misses them
+HINT_GAINS = {HINTED: {0: 0.0, 1: 0.35, 2: 0.62, 5: 1.21, 10: 2.04, 20: 2.71},
+              MISSES: {0: 0.0, 1: -0.05, 2: 0.18, 5: 0.66, 10: 1.21, 20: 1.62}}
+HINT_BASE = {HINTED: 23.9, MISSES: 23.4}  # mean PSNR with no hints
+EDGE_LEAKS = {HINTED: [0.021, 0.034, 0.058, 0.047], MISSES: [0.04, 0.18, 0.09, 0.07]}
+HINT_PHOTOS = [f"photo{i:02d}.jpg" for i in range(12)]
+
+
+def write_hints(folder, photos=HINT_PHOTOS):
+    """A made-up results/hints/ with the columns hint_eval writes: per-photo PSNRs whose
+    means are exactly HINT_BASE + HINT_GAINS (each photo's gains scattered around those)."""
+    import csv
+
+    from colorcore.hint_eval import CURVE_COLUMNS, EDGE_CASES, EDGE_COLUMNS, PER_IMAGE_COLUMNS
+
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(20)
+    per_image, curve, edges = [], [], []
+    for model, gains in HINT_GAINS.items():
+        base = rng.normal(0, 2.0, len(photos))
+        base += HINT_BASE[model] - base.mean()
+        for n, gain in gains.items():
+            g = rng.normal(0, 0.8 if n else 0.0, len(photos)) * min(1, n / 5)
+            psnr = base + gain + g - g.mean()
+            per_image += [{"image": p, "model": model, "hints": n, "psnr": v} for p, v in zip(photos, psnr)]
+            curve.append({"model": model, "hints": n, "images": len(photos), "psnr": psnr.mean(), "psnr_gain": gain,
+                          "auc": 0.90 + 0.004 * n ** 0.5, "colorfulness": 18.0 + 1.5 * n ** 0.5})
+        for (direction, l_hinted, l_other, colour), leak in zip(EDGE_CASES, EDGE_LEAKS[model]):
+            hinted = 20.0 + rng.random() * 10
+            edges.append({"model": model, "case": f"{direction} L{l_hinted:.0f}|L{l_other:.0f} {colour}",
+                          "hinted_change": hinted, "other_change": leak * hinted, "leak": leak})
+    for name, rows, columns in (("curve.csv", curve, CURVE_COLUMNS), ("per_image.csv", per_image, PER_IMAGE_COLUMNS),
+                                ("edges.csv", edges, EDGE_COLUMNS)):
+        with open(folder / name, "w", newline="") as f:
+            w = csv.DictWriter(f, columns, lineterminator="\n")
+            w.writeheader()
+            w.writerows(rows)
+    meta = {"data": "../shared/data/val-broad.tar", "images": len(photos), "limit": None,
+            "counts": [0, 1, 2, 5, 10, 20], "seed": 0, "protocol": "evaluate's, made up for the tests",
+            "edges": "two flat halves split by an edge, one hint at the centre of one half",
+            "models": {m: {"source": f"weights/{m}", "sha256": "ab" * 32, "net_size": 256, "temperature": 0.38}
+                       for m in HINT_GAINS},
+            "commit": "fedcba9876543210", "commit_dirty": True, "date_utc": "2026-03-04T05:06:07+00:00",
+            "machine": {"processor": "x86_64", "device": "cpu", "torch_threads": 2}, "wall_seconds": 321.0}
+    (folder / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def hints(tmp_path_factory):
+    return write_hints(tmp_path_factory.mktemp("results") / "hints")
+
+
+def test_read_hints(hints, monkeypatch):
+    curve = L.read_hints(hints, "curve.csv")
+    assert curve["model"].tolist() == [HINTED] * 6 + [MISSES] * 6
+    assert curve["hints"].tolist()[:6] == [0, 1, 2, 5, 10, 20] and curve["hints"].dtype.kind == "i"
+    first = curve[curve["model"] == HINTED].set_index("hints")
+    assert first.loc[10, "psnr_gain"] == pytest.approx(2.04)
+    assert first.loc[10, "psnr"] - first.loc[0, "psnr"] == pytest.approx(2.04)
+    per = L.read_hints(hints, "per_image.csv")
+    assert len(per) == 2 * 6 * len(HINT_PHOTOS) and per["psnr"].dtype.kind == "f"
+    edges = L.read_hints(hints, "edges.csv")
+    assert edges["leak"].tolist() == EDGE_LEAKS[HINTED] + EDGE_LEAKS[MISSES]  # the file's scene order kept
+    assert edges["case"].iloc[0].startswith("vertical L45|L75")
+    monkeypatch.setenv("COLORCORE_RESULTS", str(hints.parent))
+    assert L.hints_dir() == hints
+    line = L.hints_made_by(hints, L.read_json(hints / "meta.json"))
+    assert f"python -m colorcore evaluate-hints --data ../shared/data/val-broad.tar --models {HINTED},{MISSES}" in line
+    assert f"{len(HINT_PHOTOS)} images, hint seed 0" in line and "--counts" not in line and "--seed" not in line
+    assert "2026-03-04" in line and "fedcba9876 + uncommitted changes" in line
+    odd = L.hints_made_by(hints, {"data": "d", "counts": [0, 10], "seed": 3, "limit": 50})
+    assert "--counts 0,10 --seed 3 --limit 50" in odd and "hint seed 3" in odd
+    assert "unknown" in L.hints_made_by(hints, None)
+
+
+def test_read_hints_missing_or_broken(hints, tmp_path):
+    for name in L.HINT_FILES:
+        assert L.read_hints(tmp_path, name) is None  # absent: nothing, the page says so
+    (tmp_path / "curve.csv").write_bytes(b"\x00\x01\x02")
+    (tmp_path / "per_image.csv").write_text("")
+    (tmp_path / "edges.csv").write_text("model,case\nm,vertical\n")  # no leak column
+    for name in L.HINT_FILES:
+        with pytest.raises(L.InputError, match=name):
+            L.read_hints(tmp_path, name)
+    (tmp_path / "curve.csv").write_text("model,hints,psnr\nm,0,23\n")  # an old file without psnr_gain
+    with pytest.raises(L.InputError, match="psnr_gain"):
+        L.read_hints(tmp_path, "curve.csv")
+    (tmp_path / "curve.csv").write_text("model,hints,psnr,psnr_gain\nm,0,23,0\nm,x,24,1\nm,10,oops,\n")
+    df = L.read_hints(tmp_path, "curve.csv")
+    assert df["hints"].tolist() == [0, 10] and np.isnan(df["psnr"].iloc[1])  # bad cells: missing, not a crash
+
+
+def test_hint_targets(hints):
+    from dashboard import verdict as V
+
+    curve, edges = L.read_hints(hints, "curve.csv"), L.read_hints(hints, "edges.csv")
+    t = V.hint_targets(curve, edges)
+    status = {(r.model, r.target.split(" (")[0]): r.status for r in t.itertuples()}
+    assert status == {(HINTED, "PSNR with 1 hint above no hints"): "met",
+                      (HINTED, "PSNR with 10 hints ≥ 1.5 dB above no hints"): "met",
+                      (HINTED, "edge leak < 10%"): "met",
+                      (MISSES, "PSNR with 1 hint above no hints"): "missed",
+                      (MISSES, "PSNR with 10 hints ≥ 1.5 dB above no hints"): "missed",
+                      (MISSES, "edge leak < 10%"): "missed"}
+    assert t["measured"].tolist() == ["+0.35 dB", "+2.04 dB", "5.8%", "-0.05 dB", "+1.21 dB", "18.0%"]
+    lines = V.hint_summary(t)
+    assert lines[0] == f"**{HINTED}**: :green[**all 3 targets met**]."
+    assert lines[1].startswith(f"**{MISSES}**: 0 of 3 targets met; :red[**missed**]: PSNR with 1 hint above no hints "
+                               "(-0.05 dB); PSNR with 10 hints")
+    # On the boundaries: 1.5 dB at 10 hints is met, no gain at 1 hint is not "above"
+    edge = curve.copy()
+    edge.loc[edge["hints"] == 10, "psnr_gain"] = 1.5
+    edge.loc[edge["hints"] == 1, "psnr_gain"] = 0.0
+    t = V.hint_targets(edge[edge["model"] == HINTED], edges[edges["model"] == HINTED])
+    assert t["status"].tolist() == ["missed", "met", "met"]
+    # 10 hints not scored, no edges.csv: not measured, never met
+    t = V.hint_targets(curve[(curve["model"] == HINTED) & (curve["hints"] != 10)], None)
+    assert t["status"].tolist() == ["met", "not measured", "not measured"]
+    assert ":gray[**not measured**]" in V.hint_summary(t)[0]
+    assert V.leak_status(0.1) == "missed" and V.leak_status(0.0999) == "met"
+
+
+def test_hint_gains_per_photo(hints):
+    from dashboard import verdict as V
+
+    per = L.read_hints(hints, "per_image.csv")
+    gains = V.hint_gains(per, 10)
+    assert len(gains) == 2 * len(HINT_PHOTOS) and set(gains.columns) == {"model", "image", "psnr_gain"}
+    assert gains.groupby("model")["psnr_gain"].mean()[HINTED] == pytest.approx(2.04)
+    spread = V.gain_spread(gains).set_index("model")
+    worse = gains[gains["model"] == MISSES]["psnr_gain"].lt(0).mean()
+    assert spread.loc[MISSES, "share_worse"] == pytest.approx(worse) and spread.loc[HINTED, "images"] == 12
+    assert spread.loc[HINTED, "p10_gain"] < spread.loc[HINTED, "median_gain"]
+    one = per[(per["image"] == HINT_PHOTOS[0]) & (per["model"] == MISSES)].set_index("hints")["psnr"]
+    got = gains[(gains["image"] == HINT_PHOTOS[0]) & (gains["model"] == MISSES)]["psnr_gain"].iloc[0]
+    assert got == pytest.approx(one[10] - one[0])
+    assert V.hint_gains(per, 7).empty and V.hint_gains(per[per["hints"] > 0], 10).empty
+
+
+def test_hint_curve_figure(hints):
+    curve = L.read_hints(hints, "curve.csv")
+    fig = F.hint_curve_figure(curve, "psnr", targets={1: 0.0, 10: 1.5})
+    lines = [t for t in fig.data if t.mode == "lines+markers"]
+    marks = [t for t in fig.data if t.mode == "markers"]
+    assert [t.name for t in lines] == [HINTED, MISSES] and list(lines[0].x) == [0, 1, 2, 5, 10, 20]
+    assert list(marks[1].x) == [1, 10] and list(marks[1].y) == pytest.approx([23.4, 24.9])  # base, base + 1.5
+    assert list(fig.layout.xaxis.tickvals) == [0, 1, 2, 5, 10, 20]
+    gain = F.hint_curve_figure(curve, "psnr_gain", targets={1: 0.0, 10: 1.5})
+    assert list([t for t in gain.data if t.mode == "markers"][0].y) == [0.0, 1.5]
+    assert not [t for t in F.hint_curve_figure(curve, "auc", targets={10: 1.5}).data if t.mode == "markers"]
+
+
+# --------------------------------------------------------------------------
 # The verdict, the page's clock, the report
 
 def test_verdict_ranks_and_standings(root):

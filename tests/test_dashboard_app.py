@@ -16,7 +16,7 @@ from colorcore import hub
 from dashboard import images, sample
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
-PAGES = ["views/metrics.py", "views/ab.py", "views/training.py", "views/speed.py", "views/images.py"]
+PAGES = ["views/metrics.py", "views/ab.py", "views/training.py", "views/speed.py", "views/images.py", "views/hints.py"]
 TIMEOUT = 120
 WEIGHTED = "vae"  # the model given (random, exported) weights for the per-image page
 
@@ -250,6 +250,68 @@ def test_images_page_loads_each_model_once_and_colorizes_only_what_changed(workb
     at.multiselect(key="img_models").set_value([]).run()
     at.multiselect(key="img_models").set_value([WEIGHTED]).run()
     assert not at.exception and loads == [WEIGHTED]
+
+
+def test_hints_page(workbench):
+    from test_dashboard import HINTED, MISSES, write_hints
+
+    write_hints(workbench / "results" / "hints")
+    at = open_page("views/hints.py")
+    assert at.title[0].value == "Hints"
+    text = " ".join(m.value for m in at.markdown)
+    assert f"**{HINTED}**: :green[**all 3 targets met**]." in text
+    assert f"**{MISSES}**: 0 of 3 targets met; :red[**missed**]: PSNR with 1 hint" in text
+    targets = at.table[0].value
+    assert targets.columns.tolist() == ["model", "target", "measured", "status"]
+    assert targets["status"].tolist() == ["met"] * 3 + ["missed"] * 3
+    assert targets["measured"].tolist()[:2] == ["+0.35 dB", "+2.04 dB"]
+    fig = charts(at)[0]  # the curve over 0, 1, 2, 5, 10, 20 hints
+    spec = fig.proto.spec.replace(" ", "")
+    assert "againstthenumberofhints" in spec and '"tickvals":[0,1,2,5,10,20]' in spec
+    assert f'"name":"{HINTED}"' in spec and f'"name":"{MISSES}"' in spec  # a line per model
+    assert len(charts(at)) == 2  # the curve and the per-photo spread
+    curve, spread, edges = (d.value for d in at.dataframe)  # the curve's numbers, the spread, the edge check
+    assert curve["hints"].tolist() == [0, 1, 2, 5, 10, 20] * 2
+    assert at.select_slider(key="hints_n").value == 10
+    spread = spread.set_index("model")
+    assert spread.loc[HINTED, "images"] == 12 and 0 <= spread.loc[MISSES, "share_worse"] <= 1
+    assert edges["status"].tolist().count("missed") == 1 and len(edges) == 8
+    captions = " ".join(c.value for c in at.caption)
+    assert "python -m colorcore evaluate-hints --data ../shared/data/val-broad.tar" in captions
+    assert "12 images, hint seed 0" in captions and "2026-03-04" in captions and "fedcba9876" in captions
+    at.radio(key="hints_metric").set_value("psnr_gain").run()
+    at.select_slider(key="hints_n").set_value(1).run()
+    assert not at.exception and len(charts(at)) == 2
+    assert "with 1 hints" in charts(at)[1].proto.spec
+
+
+def test_hints_page_without_results(workbench):
+    at = open_page("views/hints.py")
+    notes = " ".join(i.value for i in at.info)
+    assert "No hint evaluation yet" in notes and str(workbench / "results" / "hints" / "curve.csv") in notes
+    assert "python -m colorcore evaluate-hints" in notes
+    assert not charts(at) and not at.table and not at.dataframe
+
+
+def test_hints_page_on_broken_files(workbench):
+    from test_dashboard import write_hints
+
+    folder = write_hints(workbench / "results" / "hints")
+    (folder / "edges.csv").write_text("model,case\nm,x\n")  # no leak column
+    (folder / "per_image.csv").unlink()
+    at = open_page("views/hints.py")
+    warnings = " ".join(w.value for w in at.warning)
+    assert "edges.csv: missing columns ['leak']" in warnings
+    assert "per_image.csv` is missing" in " ".join(i.value for i in at.info)
+    assert len(charts(at)) == 1  # the curve still shows
+    assert at.table[0].value["status"].tolist().count("not measured") == 2  # no leak to judge
+    (folder / "meta.json").write_text("{not json")
+    at = open_page("views/hints.py")
+    assert "meta.json: not valid JSON" in " ".join(w.value for w in at.warning) and len(charts(at)) == 1
+    (folder / "curve.csv").write_bytes(b"\x00\x01\x02")
+    at = open_page("views/hints.py")
+    assert "curve.csv: missing columns" in " ".join(w.value for w in at.warning)
+    assert not charts(at) and not at.table and not at.info  # unreadable, not absent: a warning only
 
 
 def test_dataset_from_environment(env, tmp_path):

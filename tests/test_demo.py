@@ -49,8 +49,50 @@ SHIPPED_SETTINGS = {"eccv16": {"temperature": 0.55, "vividness": 1.25}}
 
 
 def write_random_weights(folder: Path, skip: tuple[str, ...] = ()) -> Path:
-    """Random-init weights for every registered model, with SHIPPED_SETTINGS."""
-    return servers.write_random_weights(folder, skip=skip, settings=SHIPPED_SETTINGS)
+    """Random-init weights for every registered model, with SHIPPED_SETTINGS; the flagship's
+    hint layers set so that it follows colour hints (follow_hints)."""
+    servers.write_random_weights(folder, skip=skip, settings=SHIPPED_SETTINGS)
+    if "lite0-unet" not in skip:
+        import colorcore
+        from colorcore.hub import export_weights
+
+        where = folder / "lite0-unet"
+        config = json.loads((where / "config.json").read_text())
+        model = follow_hints(colorcore.load_colorizer("lite0-unet", weights=str(where), freeze=False).model)
+        # fp32: the hint layer's weights are large terms whose differences matter
+        export_weights(model, where, {k: config[k] for k in ("name", "architecture")}, half=False)
+    return folder
+
+
+def follow_hints(model: torch.nn.Module, strength: float = 2.0) -> torch.nn.Module:
+    """Set a flagship's hint reader (zero in random-init weights: hints would change nothing)
+    so that its logits add -strength * m / 2 * |bin centre - hint ab|^2 where the hint map's
+    mask is m: the predicted colour there becomes the hint's (as far as the gamut's bins go).
+    The map's channels are (a / AB_SCALE, b / AB_SCALE, mask), each times the mask."""
+    from colorcore.color import AB_SCALE, default_gamut
+
+    q = default_gamut().centres.float()
+    weight = model.hint.logits.weight  # (bins, 3, 1, 1)
+    with torch.no_grad():
+        weight.zero_()
+        weight[:, 0, 0, 0] = strength * AB_SCALE * q[:, 0]
+        weight[:, 1, 0, 0] = strength * AB_SCALE * q[:, 1]
+        weight[:, 2, 0, 0] = -strength * (q ** 2).sum(1) / 2
+    return model
+
+
+def hue_of(rgb) -> tuple[float, float]:
+    """(hue angle in degrees, chroma) in Lab of an sRGB colour: (r, g, b) 0-255 or '#rrggbb'."""
+    from colorcore.hints import hex_to_ab
+
+    if not isinstance(rgb, str):
+        rgb = "#" + "".join(f"{int(v):02x}" for v in rgb[:3])
+    a, b = hex_to_ab(rgb)
+    return math.degrees(math.atan2(b, a)), math.hypot(a, b)
+
+
+def hue_gap(one: float, other: float) -> float:
+    return abs((one - other + 180) % 360 - 180)
 
 
 def shipped_defaults(weights: Path, name: str) -> dict:
@@ -146,7 +188,7 @@ def test_api_lists_named_endpoints(client):
     named = info["named_endpoints"]
     assert {"/colorize", "/compare", "/colorize_batch"} <= set(named)
     params = [p["parameter_name"] for p in named["/colorize"]["parameters"]]
-    assert params == ["image", "model", "temperature", "seed", "vividness"]
+    assert params == ["image", "model", "temperature", "seed", "vividness", "hints"]
     assert all(p["parameter_has_default"] for p in named["/colorize"]["parameters"][1:])
 
 
@@ -279,6 +321,61 @@ def test_bad_options_are_clear_errors(client, files):
     with pytest.raises(AppError, match="model must be a name"):
         client.predict(gray, ["vae"], None, None, api_name="/colorize")
     assert Image.open(client.predict(gray, "eccv16", 5, None, api_name="/colorize")).mode == "RGB"  # clipped
+
+
+# --------------------------------------------------------------------------
+# Colour hints through the API (the flagship's weights here follow hints: follow_hints)
+
+
+def _rgb(path) -> np.ndarray:
+    return np.asarray(Image.open(path).convert("RGB"), dtype=int)
+
+
+def test_colorize_with_hints(client, files):
+    """A hint pins its colour's hue at its point and changes nothing far from it; the PNG
+    says how many hints made it. Hints may also come as JSON text (plain HTTP)."""
+    gray = handle_file(str(files["gray"]))
+    plain = _rgb(client.predict(gray, api_name="/colorize"))
+    assert np.array_equal(plain, _rgb(client.predict(gray, "default", None, None, None, None, api_name="/colorize")))
+    assert np.array_equal(plain, _rgb(client.predict(gray, "default", None, None, None, [], api_name="/colorize")))
+    hints = [[20, 40, "#20b040"], [70, 15, "#2060e0"]]  # hues far from what this random net gives
+    out = client.predict(gray, "default", None, None, None, hints, api_name="/colorize")
+    hinted = _rgb(out)
+    for x, y, colour in hints:
+        assert hue_gap(hue_of(hinted[y, x])[0], hue_of(colour)[0]) < 25, (x, y, hinted[y, x], colour)
+        assert hue_of(hinted[y, x])[1] > 10
+        assert hue_gap(hue_of(plain[y, x])[0], hue_of(colour)[0]) > 25 or hue_of(plain[y, x])[1] < 5
+    changed = np.abs(hinted - plain).sum(-1) > 6
+    assert changed[35:46, 15:26].any() and changed[10:21, 65:76].any()
+    assert not changed[:, 35:55].any(), "a hint changed colours far from it"
+    assert json.loads(read_stamp(out)["Settings"])["hints"] == 2
+    as_text = client.predict(gray, "default", None, None, None, json.dumps(hints), api_name="/colorize")
+    assert np.array_equal(_rgb(as_text), hinted)
+
+
+@pytest.mark.parametrize("hints, message", [
+    ([[96, 10, "#ff0000"]], r"hint 0 \[96, 10, '#ff0000'\]: \(96, 10\) is outside the 96x64 image"),
+    ([[5, 5, "#ff0000"], [5, -1, "#00ff00"]], r"hint 1 \[5, -1, '#00ff00'\]: \(5, -1\) is outside"),
+    ([[5, 5, "red"]], r"hint 0 \[5, 5, 'red'\]: colour 'red' is not '#rrggbb'"),
+    ([[5, 5]], r"hint 0 \[5, 5\]: expected \[x, y, '#rrggbb'\]"),
+    ([["5", 5, "#ff0000"]], r"hint 0 .*x and y must be numbers"),
+    ([[1, 1, "#ff0000"]] * 257, "257 hints: at most 256"),
+    ("[[1, 2, '#ff0000']", "hints must be a JSON list"),
+])
+def test_bad_hints_are_clear_errors(client, server, files, hints, message):
+    with pytest.raises(AppError, match=message) as err:
+        client.predict(handle_file(str(files["gray"])), "default", None, None, None, hints, api_name="/colorize")
+    assert str(err.value).startswith("Bad colour hint") or "JSON list" in str(err.value)
+    assert "Traceback" not in server.log_text() and server.alive()
+
+
+def test_hints_for_a_model_that_takes_none(client, server, files):
+    gray = handle_file(str(files["gray"]))
+    for name in ("eccv16", "vae"):
+        with pytest.raises(AppError, match=f"{name} does not take colour hints: choose lite0-unet to use them"):
+            client.predict(gray, name, None, None, None, [[5, 5, "#ff0000"]], api_name="/colorize")
+        assert Image.open(client.predict(gray, name, None, None, None, [], api_name="/colorize")).mode == "RGB"
+    assert "Traceback" not in server.log_text()
 
 
 def test_ui_colorize_view(client, files):
@@ -694,22 +791,25 @@ def test_the_demo_has_its_own_lower_pixel_limit(engine):
         engine.decode(buf.getvalue(), "scan.png")
 
 
-def test_batched_forward_passes_match_single_ones(engine, files):
+@pytest.mark.parametrize("name", ["eccv16", "default"])
+def test_batched_forward_passes_match_single_ones(engine, files, name):
     """Requests that arrive while the net is busy share the next forward pass, and
-    get the pixels they would have got alone."""
+    get the pixels they would have got alone; for the flagship, a photo with colour hints
+    shares it with photos without."""
     photos = [engine.decode(files["colour"]), engine.decode(files["gray"]), engine.decode(files["colour"])]
-    colorizer = engine.get_colorizer("eccv16")
-    alone = [np.asarray(engine.colorize_photo(p, colorizer).image, dtype=int) for p in photos]
+    colorizer = engine.get_colorizer(name)
+    hints = [None, engine.parse_hints([[20, 40, "#20b040"]], 96, 64) if colorizer.accepts_hints else None, None]
+    alone = [np.asarray(engine.colorize_photo(p, colorizer, hints=h).image, dtype=int) for p, h in zip(photos, hints)]
 
     release = threading.Event()
     real_predict = colorizer.predict
     calls = []
 
-    def slow_predict(x, temperature=None, seed=None, vividness=None):
+    def slow_predict(x, temperature=None, seed=None, vividness=None, **hints):
         calls.append(len(x))
         if len(calls) == 1:
             release.wait(10)  # hold the first batch until the others are queued
-        return real_predict(x, temperature, seed, vividness=vividness)
+        return real_predict(x, temperature, seed, vividness=vividness, **hints)
 
     def wait_for(condition):
         deadline = time.monotonic() + 30
@@ -722,10 +822,10 @@ def test_batched_forward_passes_match_single_ones(engine, files):
     colorizer.predict = slow_predict
     try:
         results = [None] * 4
-        work = [photos[0], *photos]
+        work, work_hints = [photos[0], *photos], [None, *hints]
 
         def go(i):
-            results[i] = np.asarray(engine.colorize_photo(work[i], colorizer).image, dtype=int)
+            results[i] = np.asarray(engine.colorize_photo(work[i], colorizer, hints=work_hints[i]).image, dtype=int)
 
         first = threading.Thread(target=go, args=(0,))
         first.start()
@@ -743,6 +843,156 @@ def test_batched_forward_passes_match_single_ones(engine, files):
     assert calls == [1, 3]
     for got, want in zip(results[1:], alone):
         assert np.abs(got - want).max() <= 1
+    if hints[1]:  # and the hints made a difference
+        assert np.abs(results[2] - np.asarray(engine.colorize_photo(photos[1], colorizer).image, int)).max() > 30
+
+
+def test_hints_reach_the_model_in_its_one_forward_pass(engine, files):
+    """The engine hands hints to the model with the photo, in the one forward pass of a
+    colorize (no extra cost), and gets the library's own pixels for them wherever they are."""
+    from colorcore.models import HintsNotSupported
+
+    colorizer = engine.get_colorizer("default")
+    photo = engine.decode(files["gray"])
+    real_predict, calls = colorizer.predict, []
+
+    def counting(*args, **kwargs):
+        calls.append(kwargs.get("hints"))
+        return real_predict(*args, **kwargs)
+
+    colorizer.predict = counting
+    try:
+        plain = np.asarray(engine.colorize_photo(photo, colorizer).image, dtype=int)
+        hinted = engine.colorize_photo(photo, colorizer, hints=engine.parse_hints([[20, 40, "#20b040"]], 96, 64))
+    finally:
+        colorizer.predict = real_predict
+    assert len(calls) == 2 and calls[0] is None and len(calls[1]) == 1 and len(calls[1][0]) == 1
+    assert hinted.hints == 1
+    changed = np.abs(np.asarray(hinted.image, dtype=int) - plain).sum(-1)
+    assert changed[35:46, 15:26].max() > 30 and changed[:, 35:].max() == 0
+    for x, y in ((20, 40), (0, 0), (95, 63), (47, 31)):  # the same cells as the library's hints, edges too
+        hint = [x, y, "#2060e0"]
+        ours = np.asarray(engine.colorize_photo(photo, colorizer, hints=engine.parse_hints([hint], 96, 64)).image,
+                          dtype=int)
+        lib = np.asarray(colorizer.colorize(files["gray"], hints=[hint]), dtype=int)
+        assert np.abs(ours - lib).max() <= 2, hint
+        assert np.abs(ours - plain)[max(0, y - 2):y + 3, max(0, x - 2):x + 3].max() > 20, hint
+    with pytest.raises(HintsNotSupported, match="does not take colour hints"):
+        engine.colorize_photo(photo, engine.get_colorizer("eccv16"), hints=engine.parse_hints([[1, 1, "#ff0000"]],
+                                                                                               96, 64))
+
+
+def test_clicks_map_to_the_photos_pixels():
+    """Gradio's SelectData.index is [x, y] in the shown picture's own pixels (its frontend
+    divides out the on-screen scale; the browser test checks that part). On the photo itself
+    that is the photo's pixel; on the marked copy it is scaled up to the photo's."""
+    from demo import engine as E
+
+    assert E.click_to_pixel([0, 0], (96, 64), (96, 64)) == (0, 0)
+    assert E.click_to_pixel([95, 63], (96, 64), (96, 64)) == (95, 63)
+    assert E.click_to_pixel([37, 12], (96, 64), (96, 64)) == (37, 12)
+    # a copy a quarter the size: each shown pixel covers 4x4 of the photo's, the hint goes to its centre
+    assert E.click_to_pixel([0, 0], (300, 200), (1200, 800)) == (2, 2)
+    assert E.click_to_pixel([150, 100], (300, 200), (1200, 800)) == (602, 402)
+    assert E.click_to_pixel([299, 199], (300, 200), (1200, 800)) == (1198, 798)
+    assert E.click_to_pixel([511, 0], (512, 341), (1200, 800)) == (1198, 1)  # not an exact multiple
+    for bad in ([300, 0], [0, 200], [-1, 5], None, [1], "ab", [float("nan"), 1]):
+        with pytest.raises(ValueError):
+            E.click_to_pixel(bad, (300, 200), (1200, 800))
+    # a hint placed from the marked copy is drawn where it was clicked, in its colour
+    x, y = E.click_to_pixel([75, 150], (300, 200), (1200, 800))
+    marked = E.draw_hints(Image.new("RGB", (300, 200), (128, 128, 128)), [[x, y, "#ff0000"]], (1200, 800))
+    assert marked.getpixel((75, 150)) == (255, 0, 0) and marked.getpixel((150, 50)) == (128, 128, 128)
+    # the colour at a photo's pixel, read from a result's copy at any scale
+    half = Image.new("RGB", (600, 400), (10, 20, 30))
+    half.putpixel((301, 200), (200, 100, 50))
+    assert E.colour_at(half, 602, 401, (1200, 800)) == "#c86432"
+    assert E.colour_at(half, 600, 401, (1200, 800)) == "#0a141e"
+
+
+@pytest.fixture
+def uploaded(files, tmp_path):
+    """The gray test photo as the page sends it: a file in Gradio's upload folder."""
+    from gradio.utils import get_upload_folder
+
+    folder = Path(get_upload_folder()) / f"colorcore-test-{os.getpid()}-{time.monotonic_ns()}"
+    folder.mkdir(parents=True)
+    path = folder / "cat.png"
+    path.write_bytes(files["gray"].read_bytes())
+    yield {"path": str(path), "orig_name": "cat.png", "meta": {"_type": "gradio.FileData"}}
+    import shutil
+
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_a_click_adds_a_hint_in_the_results_colour(engine, uploaded, monkeypatch):
+    """Clicking the photo adds a hint there: before any result in the picker's colour, after one
+    in the result's colour at that pixel; the picker shows it; Colorize uses the hints."""
+    from demo import app
+
+    state, table, view, colour = app.add_hint(uploaded, None, None, "default", "#ABCDEF", [10, 12])
+    assert state["items"] == [[10, 12, "#abcdef"]] and state["selected"] == 0 and colour == "#abcdef"
+    assert state["size"] == (96, 64) and table["visible"] and view["visible"]
+    assert view["value"].getpixel((10, 12)) == (0xAB, 0xCD, 0xEF)  # the marker, on the gray copy
+    pair, _, download, status, _, kept = app.colorize_view(uploaded, "default", None, None, 0, False, state)
+    assert "1 colour hint" in status
+    png = np.asarray(Image.open(download["value"]).convert("RGB"))
+    state, _, _, colour = app.add_hint(uploaded, state, kept, "default", "#abcdef", [30, 50])
+    assert colour == "#%02x%02x%02x" % tuple(png[50, 30]) and state["items"][1] == [30, 50, colour]
+    assert state["selected"] == 1
+    # on the marked copy (here a half-size one), a click is scaled to the photo's pixels
+    monkeypatch.setattr(app.E, "HINT_VIEW_MAX", 48)
+    fresh = {**uploaded, "path": uploaded["path"]}
+    small, *_ = app.add_hint(fresh, None, None, "default", "#00ff00", [10, 20], on_marked=True)
+    assert small["shown"] == (48, 32) and small["items"] == [[21, 41, "#00ff00"]]
+    # a stale result (another photo's) is not used for the colour
+    other = {**kept, "key": "another photo"}
+    state2, *_, colour = app.add_hint(uploaded, state, other, "default", "#123456", [5, 5])
+    assert colour == "#123456"
+
+
+def test_editing_the_hints(engine, uploaded):
+    """The picker recolours the selected hint; a row click selects one; Remove takes the
+    selected (or the newest) away, Clear all of them."""
+    import gradio as gr
+
+    from demo import app
+
+    state = None
+    for x in (10, 20, 30):
+        state, *_ = app.add_hint(uploaded, state, None, "default", "#ff0000", [x, 5])
+    state, table, view = app.recolour_hint("#00FF00", state)  # the newest is selected
+    assert [c for *_, c in state["items"]] == ["#ff0000", "#ff0000", "#00ff00"]
+    assert all(u == {"__type__": "update"} for u in app.recolour_hint("#00ff00", state))  # nothing to change
+    assert "background-color: #00ff00" in table["value"].to_html()
+    state, _, _, colour = app.select_hint(state, gr.SelectData(None, {"index": [0, 2], "value": 10}))
+    assert state["selected"] == 0 and colour == "#ff0000"
+    state, *_ = app.recolour_hint("#0000ff", state)
+    assert [c for *_, c in state["items"]] == ["#0000ff", "#ff0000", "#00ff00"]
+    state, table, view = app.remove_hint(state)
+    assert [x for x, *_ in state["items"]] == [20, 30] and state["selected"] is None
+    state, *_ = app.remove_hint(state)  # none selected: the newest
+    assert [x for x, *_ in state["items"]] == [20]
+    state, table, view = app.clear_hints(state)
+    assert state["items"] == [] and table["visible"] is False and view["visible"] is False
+    assert app.photo_changed()[0] is None  # another photo: no hints
+
+
+def test_hints_and_a_model_that_takes_none(engine, uploaded):
+    """Clicking with such a model says so (and adds nothing); hints placed for the flagship
+    stay, and Colorize with the other model says they were not used."""
+    from demo import app
+
+    state, *_ = app.add_hint(uploaded, None, None, "default", "#ff0000", [10, 12])
+    with pytest.warns(UserWarning, match="eccv16 does not take colour hints: choose lite0-unet"):
+        outputs = app.add_hint(uploaded, state, None, "eccv16", "#ff0000", [20, 12])
+    assert all(u == {"__type__": "update"} for u in outputs)
+    *_, status, _, _ = app.colorize_view(uploaded, "eccv16", None, None, 0, False, state)
+    assert "1 colour hint not used: eccv16 does not take colour hints" in status
+    *_, note, picker = app.model_changed("eccv16")
+    assert "does not take colour hints" in note and picker["interactive"] is False
+    *_, note, picker = app.model_changed("lite0-unet")  # the dropdown gives names
+    assert "Click your photo" in note and picker["interactive"] is True
 
 
 def test_a_model_without_weights_is_a_message_not_a_crash(tmp_path, monkeypatch):

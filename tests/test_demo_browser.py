@@ -254,3 +254,197 @@ def test_a_batch_of_five_photos(page, tmp_path):
         assert [Image.open(z.open(n)).size for n in names] == [(120 + 20 * i, 90) for i in range(5)]
         assert all(read_stamp(z.open(n))["Colorized"] == "true" for n in names)
     page.screenshot(path=str(SHOTS / "5-batch.png"), full_page=True)
+
+
+# --------------------------------------------------------------------------
+# Colour hints. This server's flagship follows hints by construction (test_demo.follow_hints:
+# its hint layer pulls the colour at a hint to the hint's), so the colours checked below
+# depend on the page and the server only, not on how well some weights learned hints.
+
+
+@pytest.fixture(scope="module")
+def hint_page(browser, server):
+    page = open_page(browser, server, LAPTOP)
+    yield page
+    page.close()
+
+
+def mid_gray_points(path: Path, n: int, step: int = 40) -> list[tuple[int, int]]:
+    """n points of a photo, far apart, each in a patch neither dark nor bright (where a colour
+    shows whatever the lightness)."""
+    gray = np.asarray(Image.open(path).convert("L"), dtype=float)
+    h, w = gray.shape
+    cands = [(abs(gray[y - 8:y + 9, x - 8:x + 9].mean() - 128) + gray[y - 8:y + 9, x - 8:x + 9].std(), x, y)
+             for y in range(step, h - step, step) for x in range(step, w - step, step)]
+    points: list[tuple[int, int]] = []
+    for _, x, y in sorted(cands):
+        if all(abs(x - px) + abs(y - py) > 6 * step for px, py in points):
+            points.append((x, y))
+        if len(points) == n:
+            return points
+    raise AssertionError("no such points")
+
+
+def click_photo(page, x: int, y: int, picture: str = "#photo") -> None:
+    """Click a picture on screen where its pixel (x, y) is shown. The <img> box is laid out
+    by CSS (object-fit: scale-down: the picture is scaled down to fit, never up, and centred),
+    so the pixel's place follows from the box and the picture's natural size."""
+    img = page.locator(f"{picture} img")
+    box = img.bounding_box()
+    w, h = img.evaluate("e => [e.naturalWidth, e.naturalHeight]")
+    assert img.evaluate("e => getComputedStyle(e).objectFit") == "scale-down"
+    r = min(box["width"] / w, box["height"] / h, 1)
+    left, top = (box["width"] - w * r) / 2, (box["height"] - h * r) / 2
+    img.click(position={"x": left + (x + 0.5) * r, "y": top + (y + 0.5) * r})
+
+
+def hint_rows(page) -> list[list[str]]:
+    """The hint table's rows: [number, x, y, colour] as shown (Gradio's grid cells, read at once:
+    the grid is redrawn as hints change)."""
+    table = page.locator("#hints")
+    if not table.is_visible():
+        return []
+    cells = table.evaluate("t => [...t.querySelectorAll('[role=gridcell]')]"
+                           ".map(c => [+c.dataset.row, +c.dataset.col, c.innerText.trim()])")
+    rows: dict[int, dict[int, str]] = {}
+    for r, c, text in cells:
+        rows.setdefault(r, {})[c] = text
+    return [[row[c] for c in sorted(row)] for _, row in sorted(rows.items())]
+
+
+def wait_rows(page, n: int) -> list[list[str]]:
+    for _ in range(100):
+        rows = hint_rows(page)
+        if len(rows) == n:
+            return rows
+        page.wait_for_timeout(100)
+    raise AssertionError(f"{n} hint rows expected, the table shows {hint_rows(page)}")
+
+
+def near(row: list[str], x: int, y: int, scale: float) -> bool:
+    """A hint's place is the clicked one, to the screen's resolution (one CSS pixel = 1/scale)."""
+    return abs(int(row[1]) - x) <= 1 + 1 / scale and abs(int(row[2]) - y) <= 1 + 1 / scale
+
+
+def pick_colour(page, colour: str) -> None:
+    """Type a colour into the picker's dialog, as a visitor would."""
+    page.locator("#hint-colour .dialog-button").click()
+    field = page.locator("#hint-colour input[type=text]")
+    field.fill(colour)
+    field.press("Enter")
+    page.keyboard.press("Escape")
+    page.locator("#hint-note").click()  # closes the dialog
+
+
+def download_png(page) -> Path:
+    expect(page.locator("#download")).to_be_enabled()
+    with page.expect_download(timeout=30_000) as d:
+        page.locator("#download").click()
+    return Path(d.value.path())
+
+
+def test_click_pick_a_colour_and_colorize(hint_page, tmp_path):
+    """Click a photo shown scaled down, pick a colour: the hint is at the pixel clicked, in that
+    colour; Colorize: that pixel has the colour's hue in the full-size PNG. After a result, a new
+    hint starts with the result's colour at its pixel."""
+    from test_demo import hue_gap, hue_of
+
+    page = hint_page
+    path = photo(tmp_path / "cat-big.png", size=(1200, 800), gray=True)
+    page.locator("#photo input[type=file]").set_input_files(str(path))
+    expect(page.locator("#photo img")).to_be_visible(timeout=20_000)
+    expect(page.locator("#hint-note")).to_contain_text("Click your photo")
+    scale = page.locator("#photo img").bounding_box()["width"] / 1200
+    assert scale < 0.6, "the photo should be shown scaled down"
+    (x, y), (x2, y2) = mid_gray_points(path, 2)
+    click_photo(page, x, y)
+    [row] = wait_rows(page, 1)
+    assert row[0] == "1" and near(row, x, y, scale), (row, x, y)
+    x, y = int(row[1]), int(row[2])
+    expect(page.locator("#hint-view img")).to_be_visible()
+    pick_colour(page, "#20b040")
+    expect(page.locator("#hints")).to_contain_text("#20b040", timeout=10_000)
+    colorize_and_wait(page)
+    expect(page.locator("#status")).to_contain_text("1 colour hint")
+    png = download_png(page)
+    assert json.loads(read_stamp(png)["Settings"])["hints"] == 1
+    rgb = np.asarray(Image.open(png).convert("RGB"), dtype=int)
+    assert rgb.shape == (800, 1200, 3)
+    hue, chroma = hue_of(rgb[y, x])
+    assert hue_gap(hue, hue_of("#20b040")[0]) < 25 and chroma > 10, (rgb[y, x], hue, chroma)
+    page.screenshot(path=str(SHOTS / "6-hints.png"), full_page=True)
+
+    click_photo(page, x2, y2)  # after a result: the model's colour there
+    rows = wait_rows(page, 2)
+    assert near(rows[1], x2, y2, scale)
+    expected = "#%02x%02x%02x" % tuple(rgb[int(rows[1][2]), int(rows[1][1])])
+    assert rows[1][3] == expected, (rows[1], expected)
+    page.locator("#hint-colour .dialog-button").click()
+    expect(page.locator("#hint-colour input[type=text]")).to_have_value(expected)
+    page.locator("#hint-note").click()
+
+    page.locator("#hints [data-testid='cell-0-0']").click()  # select the first, remove it
+    page.locator("#hint-remove").click()
+    rows = wait_rows(page, 1)
+    assert rows[0][0] == "1" and rows[0][3] == expected
+    # the marked copy (1024 px wide here, shown smaller): a click there lands on the photo's pixel
+    marked = page.locator("#hint-view img")
+    assert marked.evaluate("e => [e.naturalWidth, e.naturalHeight]") == [1024, 683]
+    click_photo(page, 256, 500, "#hint-view")
+    rows = wait_rows(page, 2)
+    assert near(rows[1], 256.5 * 1200 / 1024, 500.5 * 800 / 683, marked.bounding_box()["width"] / 1200), rows[1]
+    page.locator("#hint-clear").click()
+    expect(page.locator("#hints")).to_be_hidden()
+    expect(page.locator("#hint-view")).to_be_hidden()
+
+
+def test_a_hint_on_an_exif_rotated_photo(hint_page, tmp_path):
+    """A phone photo stored sideways with an EXIF orientation: the page shows it upright, and
+    the hint lands on the pixel clicked in the upright photo, which is what colorcore decodes."""
+    from test_demo import hue_gap, hue_of
+
+    page = hint_page
+    upright = Image.open(photo(tmp_path / "up.png", size=(320, 480), gray=True)).convert("RGB")
+    stored = upright.transpose(Image.Transpose.ROTATE_90)  # 480x320 on disk; orientation 6 turns it back
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    path = tmp_path / "phone.jpg"
+    stored.save(path, quality=95, exif=exif)
+    page.locator("#photo button[aria-label='Remove Image']").first.click()
+    page.locator("#photo input[type=file]").set_input_files(str(path))
+    img = page.locator("#photo img")
+    expect(img).to_be_visible(timeout=20_000)
+    assert img.evaluate("e => [e.naturalWidth, e.naturalHeight]") == [320, 480]  # shown upright
+    scale = img.bounding_box()["height"] / 480
+    upright.save(tmp_path / "up-rgb.png")
+    [(x, y)] = mid_gray_points(tmp_path / "up-rgb.png", 1, step=30)
+    click_photo(page, x, y)
+    [row] = wait_rows(page, 1)
+    assert near(row, x, y, min(scale, 1)), (row, x, y)
+    x, y = int(row[1]), int(row[2])
+    pick_colour(page, "#2060e0")
+    expect(page.locator("#hints")).to_contain_text("#2060e0", timeout=10_000)
+    colorize_and_wait(page)
+    rgb = np.asarray(Image.open(download_png(page)).convert("RGB"), dtype=int)
+    assert rgb.shape == (480, 320, 3)
+    hue, chroma = hue_of(rgb[y, x])
+    assert hue_gap(hue, hue_of("#2060e0")[0]) < 25 and chroma > 10, (rgb[y, x], hue, chroma)
+
+
+def test_hints_with_a_model_that_takes_none(hint_page):
+    """The note says so, the picker is off, and a click says why nothing was added."""
+    page = hint_page
+    before = hint_rows(page)
+    page.locator("#colorize-model input").click()
+    page.get_by_role("option", name=re.compile(r"^eccv16 ")).first.click()
+    expect(page.locator("#hint-note")).to_contain_text("eccv16 does not take colour hints", timeout=20_000)
+    expect(page.locator("#hint-colour .dialog-button")).to_be_disabled()
+    img = page.locator("#photo img")
+    box = img.bounding_box()
+    img.click(position={"x": box["width"] / 2, "y": box["height"] / 2})
+    expect(page.locator("[data-testid='toast-body']").filter(has_text="does not take colour hints").first
+           ).to_be_visible(timeout=20_000)
+    assert hint_rows(page) == before
+    page.locator("#colorize-model input").click()
+    page.get_by_role("option", name=re.compile(r"^lite0-unet ")).first.click()
+    expect(page.locator("#hint-note")).to_contain_text("Click your photo", timeout=20_000)

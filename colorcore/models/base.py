@@ -19,6 +19,11 @@ import torch
 from torch import nn
 
 from ..color import AB_SCALE, annealed_probs, decode_bins, default_gamut, entropy
+from ..hints import HINT_CHANNELS
+
+
+class HintsNotSupported(ValueError):
+    """Hints given to a model that does not take them."""
 
 
 # What each kind of output cannot do, in a sentence for the model card's Limits.
@@ -49,33 +54,60 @@ class ColorNet(nn.Module):
     def forward(self, l: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    @property
+    def accepts_hints(self) -> bool:
+        """Takes colour hints (colorcore.hints): forward(l, hint) with a (B, 3, H, W) map."""
+        return False
+
+    @property
+    def zero_started(self) -> tuple[str, ...]:
+        """Prefixes of the parameters that start at zero (layers added to a trained net, as
+        the hint reader): weights trained before them may lack them (train --init-weights)."""
+        return ()
+
+    def check_hint(self, l: torch.Tensor, hint: torch.Tensor) -> None:
+        if not self.accepts_hints:
+            raise HintsNotSupported(f"{type(self).__name__} does not take colour hints")
+        if hint.dim() != 4 or hint.shape[0] != l.shape[0] or hint.shape[1] != HINT_CHANNELS \
+                or hint.shape[-2:] != l.shape[-2:]:
+            raise ValueError(f"hint map {tuple(hint.shape)} does not fit input {tuple(l.shape)}: "
+                             f"expected ({l.shape[0]}, {HINT_CHANNELS}, {l.shape[2]}, {l.shape[3]})")
+
     def predict(self, L: torch.Tensor, temperature: float | None = None, seed: int | None = None,
-                graph: Callable[..., torch.Tensor] | None = None) -> dict:
+                graph: Callable[..., torch.Tensor] | None = None, hint: torch.Tensor | None = None) -> dict:
         """L (B, 1, H, W) in [0, 100] -> {"ab": (B, 2, h, w) in Lab units} plus,
         for bin models, "entropy" (B, h, w) of the predicted distribution.
         The output may be smaller than the input (the pipeline upsamples).
         graph: another implementation of inference_graph (an ONNX Runtime session,
-        colorcore.onnx_runtime), called with inference_inputs; the decoding stays this one."""
-        inputs = self.inference_inputs(self.normalize_l(L), seed)
+        colorcore.onnx_runtime), called with inference_inputs; the decoding stays this one.
+        hint: a (B, 3, H, W) hint map (colorcore.hints), for nets that accept hints."""
+        inputs = self.inference_inputs(self.normalize_l(L), seed, hint)
         out = graph(**inputs) if graph is not None else self.forward_for_inference(**inputs)
         return self.decode(out, self.default_temperature if temperature is None else temperature)
 
-    def inference_inputs(self, l: torch.Tensor, seed: int | None = None) -> dict[str, torch.Tensor]:
+    def inference_inputs(self, l: torch.Tensor, seed: int | None = None,
+                         hint: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
         """The named inputs of inference_graph for normalised L: l alone; a stochastic net
-        adds the noise that seed draws, so that a traced or exported graph stays a pure function."""
-        return {"l": l}
+        adds the noise that seed draws, so that a traced or exported graph stays a pure
+        function; a hint-taking net always takes a hint map (zeros: no hints)."""
+        if hint is not None:
+            self.check_hint(l, hint)
+        if not self.accepts_hints:
+            return {"l": l}
+        return {"l": l, "hint": l.new_zeros(l.shape[0], HINT_CHANNELS, *l.shape[-2:]) if hint is None
+                else hint.to(l)}
 
-    def inference_graph(self, l: torch.Tensor) -> torch.Tensor:
+    def inference_graph(self, l: torch.Tensor, *extra: torch.Tensor) -> torch.Tensor:
         """The raw output at inference (what decode reads): forward(); what freeze() traces
         and colorcore.onnx_export exports."""
-        return self(l)
+        return self(l, *extra)
 
     def forward_for_inference(self, **inputs: torch.Tensor) -> torch.Tensor:
         """inference_graph(), through the frozen copy that freeze() made, if any."""
         frozen = self.__dict__.get("_frozen")
         if frozen is None or inputs["l"].shape[-2:] != self.__dict__["_frozen_size"]:  # traced at one size only
-            return self.inference_graph(**inputs)
-        return frozen(inputs["l"].contiguous(memory_format=torch.channels_last))
+            return self.inference_graph(*inputs.values())
+        return frozen(*(x.contiguous(memory_format=torch.channels_last) for x in inputs.values()))
 
     @torch.inference_mode()
     def freeze(self, size: int) -> None:
@@ -88,16 +120,17 @@ class ColorNet(nn.Module):
         if self.stochastic:
             return
         net = copy.deepcopy(self).eval().to(memory_format=torch.channels_last)
-        example = torch.zeros(1, 1, size, size, device=next(self.parameters()).device)
+        l = torch.zeros(1, 1, size, size, device=next(self.parameters()).device)
+        example = tuple(x.contiguous(memory_format=torch.channels_last) for x in self.inference_inputs(l).values())
         with warnings.catch_warnings():
             # TracerWarning: TF "SAME" padding's shape arithmetic, constant at a fixed size.
             # DeprecationWarning: TorchScript is frozen in torch 2.13 (pinned), and works;
             # torch.compile would need a C++ compiler on every user's machine.
             warnings.simplefilter("ignore", torch.jit.TracerWarning)
             warnings.simplefilter("ignore", DeprecationWarning)
-            traced = torch.jit.trace(net, example.contiguous(memory_format=torch.channels_last))
+            traced = torch.jit.trace(net, example)
             self.__dict__["_frozen"] = torch.jit.freeze(traced.eval())
-            self.__dict__["_frozen_size"] = example.shape[-2:]
+            self.__dict__["_frozen_size"] = l.shape[-2:]
 
     def train(self, mode: bool = True):
         if mode:  # training changes the weights the frozen copy was made from; eval() does not

@@ -5,6 +5,15 @@ pipeline upsamples ab under the full-resolution L, which carries the detail.
 
 The encoder sees the photo's gray rendering exactly as it saw ImageNet photos, so
 its recognition of objects (the thing that decides plausible colours) carries over.
+
+With hints=True it also takes colour hints (colorcore.hints: a map of the hinted
+chroma and a mask), as Zhang et al. 2017 do, read by the decoder only: the map,
+average-pooled to each decoder level, is added through a convolution to that level's
+skip features (so the decoder spreads a hint along the edges the skips see) and,
+at the output's resolution, to the logits. These convolutions have no bias and start
+at zero, so an all-zero map (no hints) is exactly the automatic net, and a fine-tune
+from automatic weights begins as the automatic flagship. The encoder never sees the
+hints: its recognition stays the automatic model's.
 """
 from __future__ import annotations
 
@@ -13,6 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..color import gray_rgb_from_l
+from ..hints import HINT_CHANNELS
 from .base import ColorNet
 from .efficientnet_lite import SKIP_CHANNELS, efficientnet_lite0
 from .registry import register
@@ -39,10 +49,44 @@ class UpBlock(nn.Module):
         return self.refine(relu(bn(y + F.conv2d(skip, conv.weight[:, n:]))))
 
 
+def pool2(x: torch.Tensor) -> torch.Tensor:
+    """Half size, rounding up as the encoder's "SAME" strides do."""
+    return F.avg_pool2d(x, 2, ceil_mode=True)
+
+
+# The hint map's values are small (ab / AB_SCALE, a pooled mask), and logits that follow a
+# hint need weights of tens: zero-started layers at the decoder's rate (Adam moves a weight
+# about lr per step) would not get there in a fine-tune of a thousand steps. So the reader
+# scales its input up and learns at a higher rate (the first run, without either, had moved
+# the hinted chroma by 0.0002 after 100 steps).
+HINT_GAIN = 10.0
+HINT_LR_SCALE = 30.0
+
+
+class HintReader(nn.Module):
+    """The hint map into the decoder: one zero-initialised convolution per skip level
+    (strides 4, 8, 16, 32) and one into the logits (stride 4)."""
+
+    def __init__(self, skip_channels: tuple[int, ...], num_outputs: int):
+        super().__init__()
+        self.levels = nn.ModuleList(nn.Conv2d(HINT_CHANNELS, c, 3, padding=1, bias=False) for c in skip_channels)
+        self.logits = nn.Conv2d(HINT_CHANNELS, num_outputs, 1, bias=False)
+        for conv in (*self.levels, self.logits):
+            nn.init.zeros_(conv.weight)
+
+    def forward(self, hint: torch.Tensor, skips: list[torch.Tensor]) -> tuple[list[torch.Tensor], torch.Tensor]:
+        """The skips (strides 4..32) with the hints added, and the logits' share."""
+        h = pool2(pool2(hint * HINT_GAIN))
+        pooled = [h]
+        for _ in skips[1:]:
+            pooled.append(pool2(pooled[-1]))
+        return [s + conv(p) for s, conv, p in zip(skips, self.levels, pooled)], self.logits(pooled[0])
+
+
 class Lite0UNet(ColorNet):
     kind = "bins"
 
-    def __init__(self, decoder=(192, 128, 64), pretrained: bool = True):
+    def __init__(self, decoder=(192, 128, 64), pretrained: bool = True, hints: bool = False):
         super().__init__()
         self.encoder = efficientnet_lite0(pretrained=pretrained)
         del self.encoder._conv_head, self.encoder._bn1, self.encoder._fc  # classifier head unused
@@ -52,21 +96,53 @@ class Lite0UNet(ColorNet):
         self.up8 = UpBlock(d16, s8, d8)
         self.up4 = UpBlock(d8, s4, d4)
         self.head = nn.Conv2d(d4, self.num_outputs, 1)
+        self.hint = HintReader((s4, s8, s16, s32), self.num_outputs) if hints else None
 
-    def forward(self, l: torch.Tensor) -> torch.Tensor:
+    @property
+    def accepts_hints(self) -> bool:
+        return self.hint is not None
+
+    @property
+    def zero_started(self) -> tuple[str, ...]:
+        return ("hint.",) if self.hint is not None else ()
+
+    def forward(self, l: torch.Tensor, hint: torch.Tensor | None = None) -> torch.Tensor:
         gray = gray_rgb_from_l((l + 1) * 50).expand(-1, 3, -1, -1)
         _, f4, f8, f16, f32 = self.encoder.features(self.encoder.normalize(gray))
+        extra = 0
+        if hint is not None:
+            self.check_hint(l, hint)
+            (f4, f8, f16, f32), extra = self.hint(hint.to(l.dtype), [f4, f8, f16, f32])
         x = self.up16(f32, f16)
         x = self.up8(x, f8)
         x = self.up4(x, f4)
-        return self.head(x)
+        return self.head(x) + extra
 
     def param_groups(self, lr: float, encoder_lr_scale: float = 0.1) -> list[dict]:
-        """The pretrained encoder learns at a tenth of the decoder's rate."""
+        """The pretrained encoder learns at a tenth of the decoder's rate; at 0 it is frozen
+        (no gradients, its BatchNorm statistics kept): a hint fine-tune trains the decoder only.
+        The hint reader learns at HINT_LR_SCALE times the decoder's rate."""
         enc = list(self.encoder.parameters())
-        enc_ids = {id(p) for p in enc}
-        rest = [p for p in self.parameters() if id(p) not in enc_ids]
-        return [{"params": rest, "lr": lr}, {"params": enc, "lr": lr * encoder_lr_scale}]
+        hint = list(self.hint.parameters()) if self.hint is not None else []
+        own = {id(p) for p in enc + hint}
+        rest = [p for p in self.parameters() if id(p) not in own]
+        self.encoder_frozen = encoder_lr_scale == 0
+        for p in enc:
+            p.requires_grad_(not self.encoder_frozen)
+        if self.encoder_frozen:
+            self.encoder.eval()
+        groups = [{"params": rest, "lr": lr}]
+        if hint:
+            groups.append({"params": hint, "lr": lr * HINT_LR_SCALE})
+        if not self.encoder_frozen:
+            groups.append({"params": enc, "lr": lr * encoder_lr_scale})
+        return groups
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        if getattr(self, "encoder_frozen", False):
+            self.encoder.eval()
+        return self
 
 
 # 192 px: the training photos have a short side of 160, so a 192-px view shows objects
@@ -74,6 +150,8 @@ class Lite0UNet(ColorNet):
 # and `bench --net-size 256` make the comparison for any weights.
 @register("lite0-unet", net_size=192, aliases=("default",),
           summary="Flagship: ImageNet-pretrained EfficientNet-Lite0 encoder + U-Net decoder, "
-                  "distribution over the ab gamut at 1/4 resolution, annealed mean")
-def lite0_unet(pretrained: bool = True, decoder=(192, 128, 64)) -> Lite0UNet:
-    return Lite0UNet(decoder=tuple(decoder), pretrained=pretrained)
+                  "distribution over the ab gamut at 1/4 resolution, annealed mean; colour hints "
+                  "with hint-trained weights",
+          hints=True)
+def lite0_unet(pretrained: bool = True, decoder=(192, 128, 64), hints: bool = False) -> Lite0UNet:
+    return Lite0UNet(decoder=tuple(decoder), pretrained=pretrained, hints=hints)

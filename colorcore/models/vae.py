@@ -97,7 +97,10 @@ class ColorVAE(ColorNet):
         z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
         return self.decode_z(l, z), mu, logvar
 
-    def inference_inputs(self, l: torch.Tensor, seed: int | None = None) -> dict[str, torch.Tensor]:
+    def inference_inputs(self, l: torch.Tensor, seed: int | None = None,
+                         hint: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        if hint is not None:
+            self.check_hint(l, hint)  # refuses: no VAE here takes hints
         if seed is None:
             z = l.new_zeros(1, self.z_dim)
         else:
