@@ -112,10 +112,10 @@ def test_a_file_in_the_zoo_is_a_model_of_the_cli(tmp_path):
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     header, *rows = (line.split() for line in done.stdout.strip().splitlines())
-    assert header == ["name", "aliases", "params", "net_size", "kind", "weights", "source"]
+    assert header == ["name", "aliases", "params", "net_size", "kind", "hints", "weights", "source"]
     rows = {r[0]: r for r in rows}
     assert {"toy", "lite0-unet", "vae"} <= set(rows)
-    assert rows["toy"][2:] == ["64", "bins", "False", "-"]  # no aliases; no weights anywhere
+    assert rows["toy"][2:] == ["64", "bins", "False", "False", "-"]  # no aliases; no hints; no weights anywhere
 
 
 def test_the_new_model_passes_every_zoo_check(toy):
