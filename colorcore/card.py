@@ -132,6 +132,15 @@ def evaluation_sections(results: list[Path], name: str) -> str:
 HINTS_RESULTS = ROOT / "results" / "hints"
 
 
+def frozen_note(frozen: list[str]) -> str:
+    if {"encoder", "decoder"} <= set(frozen):
+        return ("only those layers learnt (encoder and decoder frozen), so with no hints the net is exactly "
+                "the automatic one it started from.")
+    if frozen:
+        return f"the {' and '.join(frozen)} stayed frozen."
+    return "every layer learnt."
+
+
 def hints_section(name: str, cfg: dict, results: Path = HINTS_RESULTS) -> str:
     """For a model that takes colour hints: how it learnt them (from config.json) and how well it
     follows them (results/hints, `evaluate-hints`)."""
@@ -150,7 +159,7 @@ def hints_section(name: str, cfg: dict, results: Path = HINTS_RESULTS) -> str:
         "revealing the mean ab of a 1x1 to 5x5 patch around it. The hint map (ab and a mask) is read by "
         "zero-initialised layers of the decoder, so training began as the automatic net"
         + (f" (`{cfg['started_from'].get('weights', '?')}`)" if cfg.get("started_from") else "")
-        + "; the encoder stayed frozen.",
+        + "; " + frozen_note(cfg.get("frozen", [])),
         "",
     ]
     rows = [r for r in _read_csv(results / "curve.csv") if r.get("model") == name]
@@ -224,8 +233,7 @@ Protocol of the workbench (short side 256, centre crop 256x256, the model sees t
 which no model contains.
 
 {evaluation_sections(results, spec.name)}
-{hints_section(spec.name, cfg) if takes_hints(spec, folder) else ""}
-## Limits
+{hints_section(spec.name, cfg) + chr(10) if takes_hints(spec, folder) else ""}## Limits
 
 - {spec.prototype.limitation}
 - {DATA_LIMITS.get(version, DATA_LIMITS[1])}

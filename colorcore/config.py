@@ -36,6 +36,7 @@ class OptimConfig:
     betas: tuple[float, float] = (0.9, 0.999)  # AdamW's, and the GAN discriminator's Adam
     weight_decay: float = 1e-4
     encoder_lr_scale: float = 0.1  # a pretrained encoder's share of lr (models with param_groups)
+    decoder_lr_scale: float = 1.0  # the rest's share; 0 freezes it too (a hint reader trained alone)
     warmup: int = 200  # linear warm-up steps, then a cosine to 5% of lr at `steps`
 
 

@@ -163,7 +163,7 @@ class Trainer:
         """AdamW over the model's parameter groups (a pretrained encoder at its own rate),
         each keeping its base rate for the schedule."""
         o = self.cfg.optim
-        groups = (self.model.param_groups(o.lr, o.encoder_lr_scale) if hasattr(self.model, "param_groups")
+        groups = (self.model.param_groups(o.lr, o.encoder_lr_scale, o.decoder_lr_scale) if hasattr(self.model, "param_groups")
                   else [{"params": self.model.parameters(), "lr": o.lr}])
         for g in groups:
             g["base_lr"] = g["lr"]

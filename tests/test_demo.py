@@ -26,11 +26,13 @@ from gradio_client.exceptions import AppError
 from PIL import Image
 
 import colorcore.io
+from colorcore.color import AB_SCALE
 from colorcore.io import ImageError
 from colorcore.models import all_specs, get_spec
 from colorcore.png_stamp import read_stamp
 
 import servers
+from hinting import follow_hints
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -58,27 +60,11 @@ def write_random_weights(folder: Path, skip: tuple[str, ...] = ()) -> Path:
 
         where = folder / "lite0-unet"
         config = json.loads((where / "config.json").read_text())
-        model = follow_hints(colorcore.load_colorizer("lite0-unet", weights=str(where), freeze=False).model)
+        model = follow_hints(colorcore.load_colorizer("lite0-unet", weights=str(where), freeze=False).model,
+                             strength=AB_SCALE ** 2)  # -|ab - hint|^2 in ab units: sharp
         # fp32: the hint layer's weights are large terms whose differences matter
         export_weights(model, where, {k: config[k] for k in ("name", "architecture")}, half=False)
     return folder
-
-
-def follow_hints(model: torch.nn.Module, strength: float = 2.0) -> torch.nn.Module:
-    """Set a flagship's hint reader (zero in random-init weights: hints would change nothing)
-    so that its logits add -strength * m / 2 * |bin centre - hint ab|^2 where the hint map's
-    mask is m: the predicted colour there becomes the hint's (as far as the gamut's bins go).
-    The map's channels are (a / AB_SCALE, b / AB_SCALE, mask), each times the mask."""
-    from colorcore.color import AB_SCALE, default_gamut
-
-    q = default_gamut().centres.float()
-    weight = model.hint.logits.weight  # (bins, 3, 1, 1)
-    with torch.no_grad():
-        weight.zero_()
-        weight[:, 0, 0, 0] = strength * AB_SCALE * q[:, 0]
-        weight[:, 1, 0, 0] = strength * AB_SCALE * q[:, 1]
-        weight[:, 2, 0, 0] = -strength * (q ** 2).sum(1) / 2
-    return model
 
 
 def hue_of(rgb) -> tuple[float, float]:

@@ -257,7 +257,7 @@ def test_a_batch_of_five_photos(page, tmp_path):
 
 
 # --------------------------------------------------------------------------
-# Colour hints. This server's flagship follows hints by construction (test_demo.follow_hints:
+# Colour hints. This server's flagship follows hints by construction (hinting.follow_hints:
 # its hint layer pulls the colour at a hint to the hint's), so the colours checked below
 # depend on the page and the server only, not on how well some weights learned hints.
 
@@ -267,6 +267,15 @@ def hint_page(browser, server):
     page = open_page(browser, server, LAPTOP)
     yield page
     page.close()
+
+
+def show_photo(page, path: Path) -> None:
+    """Put a photo in the Colorize tab, in place of one an earlier test left there."""
+    remove = page.locator("#photo button[aria-label='Remove Image']")
+    if remove.count():
+        remove.first.click()
+    page.locator("#photo input[type=file]").set_input_files(str(path))
+    expect(page.locator("#photo img")).to_be_visible(timeout=20_000)
 
 
 def mid_gray_points(path: Path, n: int, step: int = 40) -> list[tuple[int, int]]:
@@ -351,8 +360,7 @@ def test_click_pick_a_colour_and_colorize(hint_page, tmp_path):
 
     page = hint_page
     path = photo(tmp_path / "cat-big.png", size=(1200, 800), gray=True)
-    page.locator("#photo input[type=file]").set_input_files(str(path))
-    expect(page.locator("#photo img")).to_be_visible(timeout=20_000)
+    show_photo(page, path)
     expect(page.locator("#hint-note")).to_contain_text("Click your photo")
     scale = page.locator("#photo img").bounding_box()["width"] / 1200
     assert scale < 0.6, "the photo should be shown scaled down"
@@ -410,10 +418,8 @@ def test_a_hint_on_an_exif_rotated_photo(hint_page, tmp_path):
     exif[0x0112] = 6
     path = tmp_path / "phone.jpg"
     stored.save(path, quality=95, exif=exif)
-    page.locator("#photo button[aria-label='Remove Image']").first.click()
-    page.locator("#photo input[type=file]").set_input_files(str(path))
+    show_photo(page, path)
     img = page.locator("#photo img")
-    expect(img).to_be_visible(timeout=20_000)
     assert img.evaluate("e => [e.naturalWidth, e.naturalHeight]") == [320, 480]  # shown upright
     scale = img.bounding_box()["height"] / 480
     upright.save(tmp_path / "up-rgb.png")
@@ -424,16 +430,17 @@ def test_a_hint_on_an_exif_rotated_photo(hint_page, tmp_path):
     x, y = int(row[1]), int(row[2])
     pick_colour(page, "#2060e0")
     expect(page.locator("#hints")).to_contain_text("#2060e0", timeout=10_000)
-    colorize_and_wait(page)
+    colorize_and_wait(page, page.locator("#status").inner_text())  # not an earlier test's result
     rgb = np.asarray(Image.open(download_png(page)).convert("RGB"), dtype=int)
     assert rgb.shape == (480, 320, 3)
     hue, chroma = hue_of(rgb[y, x])
     assert hue_gap(hue, hue_of("#2060e0")[0]) < 25 and chroma > 10, (rgb[y, x], hue, chroma)
 
 
-def test_hints_with_a_model_that_takes_none(hint_page):
+def test_hints_with_a_model_that_takes_none(hint_page, tmp_path):
     """The note says so, the picker is off, and a click says why nothing was added."""
     page = hint_page
+    show_photo(page, photo(tmp_path / "plain.png", size=(640, 480), gray=True))
     before = hint_rows(page)
     page.locator("#colorize-model input").click()
     page.get_by_role("option", name=re.compile(r"^eccv16 ")).first.click()

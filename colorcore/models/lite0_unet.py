@@ -8,11 +8,12 @@ its recognition of objects (the thing that decides plausible colours) carries ov
 
 With hints=True it also takes colour hints (colorcore.hints: a map of the hinted
 chroma and a mask), as Zhang et al. 2017 do, read by the decoder only: the map,
-average-pooled to each decoder level, is added through a convolution to that level's
-skip features (so the decoder spreads a hint along the edges the skips see) and,
-at the output's resolution, to the logits. These convolutions have no bias and start
-at zero, so an all-zero map (no hints) is exactly the automatic net, and a fine-tune
-from automatic weights begins as the automatic flagship. The encoder never sees the
+brought to each decoder level (the mean hinted chroma per cell and where hints are),
+is added through a convolution to that level's skip features (so the decoder spreads
+a hint along the edges the skips see) and, at the output's resolution, to the logits.
+These convolutions have no bias and start at zero, so an all-zero map (no hints) is
+exactly the automatic net, and a fine-tune from automatic weights begins as the
+automatic flagship. The encoder never sees the
 hints: its recognition stays the automatic model's.
 """
 from __future__ import annotations
@@ -54,13 +55,26 @@ def pool2(x: torch.Tensor) -> torch.Tensor:
     return F.avg_pool2d(x, 2, ceil_mode=True)
 
 
-# The hint map's values are small (ab / AB_SCALE, a pooled mask), and logits that follow a
-# hint need weights of tens: zero-started layers at the decoder's rate (Adam moves a weight
-# about lr per step) would not get there in a fine-tune of a thousand steps. So the reader
-# scales its input up and learns at a higher rate (the first run, without either, had moved
-# the hinted chroma by 0.0002 after 100 steps).
-HINT_GAIN = 10.0
-HINT_LR_SCALE = 30.0
+# Logits that follow a hint need weights of tens: zero-started layers at the decoder's rate
+# (Adam moves a weight about lr per step) would not get there in a fine-tune of a thousand
+# steps, so the reader scales its input up and learns at a higher rate.
+HINT_GAIN = 4.0
+HINT_LR_SCALE = 10.0
+
+
+def hint_levels(hint: torch.Tensor, levels: int) -> list[torch.Tensor]:
+    """The hint map at strides 4, 8, ... (levels of them): in each cell the mean chroma of
+    the hints inside it and a mask that is 1 where there is any. Averaging the map itself
+    would dilute a 3x3-pixel hint to a hundredth at stride 32, where it should reach furthest."""
+    ab, mask = hint[:, :2], hint[:, 2:]
+    ab, mask = pool2(pool2(ab)), pool2(pool2(mask))
+    out = []
+    for i in range(levels):
+        if i:
+            ab, mask = pool2(ab), pool2(mask)
+        here = (mask > 0).to(hint.dtype)
+        out.append(torch.cat([ab / mask.clamp_min(1e-6) * here, here], 1) * HINT_GAIN)
+    return out
 
 
 class HintReader(nn.Module):
@@ -76,11 +90,8 @@ class HintReader(nn.Module):
 
     def forward(self, hint: torch.Tensor, skips: list[torch.Tensor]) -> tuple[list[torch.Tensor], torch.Tensor]:
         """The skips (strides 4..32) with the hints added, and the logits' share."""
-        h = pool2(pool2(hint * HINT_GAIN))
-        pooled = [h]
-        for _ in skips[1:]:
-            pooled.append(pool2(pooled[-1]))
-        return [s + conv(p) for s, conv, p in zip(skips, self.levels, pooled)], self.logits(pooled[0])
+        maps = hint_levels(hint, len(skips))
+        return [s + conv(m) for s, conv, m in zip(skips, self.levels, maps)], self.logits(maps[0])
 
 
 class Lite0UNet(ColorNet):
@@ -118,30 +129,35 @@ class Lite0UNet(ColorNet):
         x = self.up4(x, f4)
         return self.head(x) + extra
 
-    def param_groups(self, lr: float, encoder_lr_scale: float = 0.1) -> list[dict]:
-        """The pretrained encoder learns at a tenth of the decoder's rate; at 0 it is frozen
-        (no gradients, its BatchNorm statistics kept): a hint fine-tune trains the decoder only.
+    def param_groups(self, lr: float, encoder_lr_scale: float = 0.1, decoder_lr_scale: float = 1.0) -> list[dict]:
+        """The pretrained encoder learns at a tenth of the decoder's rate. A part at 0 is frozen
+        (no gradients, its BatchNorm statistics kept): a hint fine-tune trains the decoder only,
+        or the hint reader alone, so that with no hints the net stays exactly the automatic one.
         The hint reader learns at HINT_LR_SCALE times the decoder's rate."""
-        enc = list(self.encoder.parameters())
         hint = list(self.hint.parameters()) if self.hint is not None else []
-        own = {id(p) for p in enc + hint}
-        rest = [p for p in self.parameters() if id(p) not in own]
-        self.encoder_frozen = encoder_lr_scale == 0
-        for p in enc:
-            p.requires_grad_(not self.encoder_frozen)
-        if self.encoder_frozen:
-            self.encoder.eval()
-        groups = [{"params": rest, "lr": lr}]
-        if hint:
-            groups.append({"params": hint, "lr": lr * HINT_LR_SCALE})
-        if not self.encoder_frozen:
-            groups.append({"params": enc, "lr": lr * encoder_lr_scale})
+        enc = list(self.encoder.parameters())
+        own = {id(p) for p in hint + enc}
+        dec = [p for p in self.parameters() if id(p) not in own]
+        # in this order (a checkpoint's optimiser state follows it): decoder, hint reader, encoder
+        parts = [("decoder", dec, decoder_lr_scale), ("hint", hint, HINT_LR_SCALE), ("encoder", enc, encoder_lr_scale)]
+        self.frozen = tuple(name for name, _, scale in parts if scale == 0)
+        groups = []
+        for _, params, scale in parts:
+            for p in params:
+                p.requires_grad_(scale != 0)
+            if params and scale:
+                groups.append({"params": params, "lr": lr * scale})
+        self.train(self.training)
         return groups
+
+    def decoder_modules(self) -> list[nn.Module]:
+        return [self.up16, self.up8, self.up4, self.head]
 
     def train(self, mode: bool = True):
         super().train(mode)
-        if getattr(self, "encoder_frozen", False):
-            self.encoder.eval()
+        frozen = getattr(self, "frozen", ())
+        for m in ([self.encoder] if "encoder" in frozen else []) + (self.decoder_modules() if "decoder" in frozen else []):
+            m.eval()
         return self
 
 
