@@ -13,8 +13,8 @@ is added through a convolution to that level's skip features (so the decoder spr
 a hint along the edges the skips see) and, at the output's resolution, to the logits.
 These convolutions have no bias and start at zero, so an all-zero map (no hints) is
 exactly the automatic net, and a fine-tune from automatic weights begins as the
-automatic flagship. The encoder never sees the
-hints: its recognition stays the automatic model's.
+automatic flagship. The encoder never sees the hints: its recognition stays the
+automatic model's.
 """
 from __future__ import annotations
 
@@ -140,7 +140,7 @@ class Lite0UNet(ColorNet):
         dec = [p for p in self.parameters() if id(p) not in own]
         # in this order (a checkpoint's optimiser state follows it): decoder, hint reader, encoder
         parts = [("decoder", dec, decoder_lr_scale), ("hint", hint, HINT_LR_SCALE), ("encoder", enc, encoder_lr_scale)]
-        self.frozen = tuple(name for name, _, scale in parts if scale == 0)
+        self.frozen_parts = tuple(name for name, _, scale in parts if scale == 0)
         groups = []
         for _, params, scale in parts:
             for p in params:
@@ -155,7 +155,7 @@ class Lite0UNet(ColorNet):
 
     def train(self, mode: bool = True):
         super().train(mode)
-        frozen = getattr(self, "frozen", ())
+        frozen = getattr(self, "frozen_parts", ())
         for m in ([self.encoder] if "encoder" in frozen else []) + (self.decoder_modules() if "decoder" in frozen else []):
             m.eval()
         return self
