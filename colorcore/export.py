@@ -53,11 +53,10 @@ def main(config: str, out: str | None = None, temperature: float | None = None, 
         "torch": torch.__version__,
         "params": sum(p.numel() for p in model.parameters()),
     }
-    if hasattr(model, "param_groups"):  # which pretrained parts the run left as they were
-        frozen = [part for part, scale in (("encoder", cfg.optim.encoder_lr_scale),
-                                           ("decoder", cfg.optim.decoder_lr_scale)) if scale == 0]
-        if frozen:
-            meta["frozen"] = frozen
+    if hasattr(model, "param_groups"):  # which parts the run left as they were, as training set them
+        model.param_groups(cfg.optim.lr, cfg.optim.encoder_lr_scale, cfg.optim.decoder_lr_scale)
+        if model.frozen_parts:
+            meta["frozen"] = list(model.frozen_parts)
     if (run_dir / STARTED_FROM).exists():  # a fine-tune: what it started from, for the totals
         meta["started_from"] = json.loads((run_dir / STARTED_FROM).read_text())
     if averaged:

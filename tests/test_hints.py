@@ -172,7 +172,6 @@ def test_a_frozen_encoder_gets_no_gradients_and_keeps_its_statistics():
     assert not any(p.requires_grad for p in net.encoder.parameters())
 
 
-
 def test_a_hint_reader_trained_alone_leaves_the_automatic_net_as_it_was():
     """decoder_lr_scale 0 as well: only the reader learns, every BatchNorm keeps its statistics,
     so with no hints the net is the automatic one however long it trains."""
@@ -189,6 +188,7 @@ def test_a_hint_reader_trained_alone_leaves_the_automatic_net_as_it_was():
     assert net.param_groups(1e-3, encoder_lr_scale=0.1)[0]["lr"] == 1e-3  # the default: decoder first
     net.train()
     assert net.up4.training and net.encoder.training
+
 
 # ---------------------------------------------------------------- the pipeline
 

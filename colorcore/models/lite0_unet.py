@@ -134,30 +134,34 @@ class Lite0UNet(ColorNet):
         (no gradients, its BatchNorm statistics kept): a hint fine-tune trains the decoder only,
         or the hint reader alone, so that with no hints the net stays exactly the automatic one.
         The hint reader learns at HINT_LR_SCALE times the decoder's rate."""
-        hint = list(self.hint.parameters()) if self.hint is not None else []
-        enc = list(self.encoder.parameters())
-        own = {id(p) for p in hint + enc}
-        dec = [p for p in self.parameters() if id(p) not in own]
-        # in this order (a checkpoint's optimiser state follows it): decoder, hint reader, encoder
-        parts = [("decoder", dec, decoder_lr_scale), ("hint", hint, HINT_LR_SCALE), ("encoder", enc, encoder_lr_scale)]
-        self.frozen_parts = tuple(name for name, _, scale in parts if scale == 0)
+        scales = {"decoder": decoder_lr_scale, "hint": HINT_LR_SCALE, "encoder": encoder_lr_scale}
+        parts = self.parts()
+        self.frozen_parts = tuple(name for name in parts if scales[name] == 0)
         groups = []
-        for _, params, scale in parts:
+        for name, modules in parts.items():
+            params = [p for m in modules for p in m.parameters()]
             for p in params:
-                p.requires_grad_(scale != 0)
-            if params and scale:
-                groups.append({"params": params, "lr": lr * scale})
+                p.requires_grad_(scales[name] != 0)
+            if params and scales[name]:
+                groups.append({"params": params, "lr": lr * scales[name]})
         self.train(self.training)
         return groups
 
-    def decoder_modules(self) -> list[nn.Module]:
-        return [self.up16, self.up8, self.up4, self.head]
+    def parts(self) -> dict[str, list[nn.Module]]:
+        """The modules of each part, in the order of the optimiser's groups (a checkpoint's
+        optimiser state follows it): the decoder (every module but the other two), the hint
+        reader, the pretrained encoder."""
+        children = dict(self.named_children())
+        return {"decoder": [m for n, m in children.items() if n not in ("encoder", "hint")],
+                "hint": [children["hint"]] if "hint" in children else [],
+                "encoder": [self.encoder]}
 
     def train(self, mode: bool = True):
         super().train(mode)
-        frozen = getattr(self, "frozen_parts", ())
-        for m in ([self.encoder] if "encoder" in frozen else []) + (self.decoder_modules() if "decoder" in frozen else []):
-            m.eval()
+        parts = self.parts()
+        for name in getattr(self, "frozen_parts", ()):
+            for m in parts[name]:
+                m.eval()
         return self
 
 
